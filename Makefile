@@ -1,0 +1,51 @@
+# Two commands on a fresh Debian 12 machine: `make demo` and `make test`.
+# Each installs missing Debian packages (as root; otherwise prints the one
+# apt-get line to run), configures with CMake (Ninja when present), builds,
+# then runs.
+
+BUILD     ?= build
+JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
+GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
+CMAKE_ARGS ?=
+
+# Exactly what the build and the tests need, from Debian's archive.
+PACKAGES := cmake make g++ ninja-build pkg-config openssl libssl-dev libpoco-dev libthrift-dev \
+            thrift-compiler libboost-dev libevent-dev catch2 python3-thrift
+
+.PHONY: all deps configure build test demo clean
+
+all: build
+
+deps:
+	@missing=""; \
+	for p in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing || exit 1; \
+	  else \
+	    echo "Missing Debian packages:$$missing"; \
+	    echo "Run this once, then try again:"; \
+	    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends$$missing"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+configure: deps
+	@if [ ! -f $(BUILD)/CMakeCache.txt ]; then \
+	  cmake -S . -B $(BUILD) -G "$(GENERATOR)" -DQLIK_RELOAD_WERROR=ON $(CMAKE_ARGS); \
+	fi
+
+build: configure
+	cmake --build $(BUILD) --parallel $(JOBS)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure --parallel $(JOBS) --timeout 300
+
+demo: build
+	examples/demo/run-demo.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

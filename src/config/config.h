@@ -1,0 +1,63 @@
+// The worker's configuration file (JSON). Relative paths resolve against the
+// folder of the file. Unknown keys, wrong types, missing or unreadable files
+// fail with ErrorCode::kConfiguration and a message naming the key (as a
+// path: sites.default.tls.ca_file) or the file.
+//
+// {
+//   "listen": {"host": "127.0.0.1", "port": 9090},
+//   "log_level": "info",
+//   "sites": {
+//     "default": {
+//       "url": "https://qlikserver1:4242",
+//       "auth": {"type": "certificate", "client_cert": "client.pem", "client_key": "client_key.pem",
+//                "client_key_passphrase_file": "key.pass",            (optional)
+//                "user_directory": "INTERNAL", "user_id": "sa_scheduler"},
+//       "tls": {"ca_file": "root.pem", "verify": "full", "server_name": "qlikserver1"},
+//       "timeouts": {"connect_ms": 10000, "read_ms": 60000},                (optional)
+//       "poll": {"initial_ms": 250, "max_ms": 5000},                        (optional)
+//       "stop_wait_ms": 60000                                              (optional)
+//     }
+//   }
+// }
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "core/backoff.h"
+#include "core/log.h"
+#include "core/status.h"
+#include "qrs/connection_options.h"
+
+namespace qlik_reload {
+
+struct SiteConfig {
+  std::string name;
+  qrs::ConnectionOptions qrs;
+  BackoffOptions poll{Duration(250), Duration(5000), 2.0, 0.1};  // status polling while a reload runs
+  Duration stopWait{60'000};  // after a stop, how long to wait for Qlik to report Aborted
+};
+
+struct ListenConfig {
+  std::string host = "127.0.0.1";  // loopback by default
+  int port = 9090;                 // 0 = any free port (printed when ready)
+};
+
+struct WorkerConfig {
+  std::string path;  // the file it came from
+  ListenConfig listen;
+  LogLevel logLevel = LogLevel::kInfo;
+  std::map<std::string, SiteConfig> sites;  // at least one
+};
+
+// Reads, parses and validates the file, including that every referenced
+// file exists and is readable and that the client key matches the client
+// certificate (and opens with its passphrase).
+Result<WorkerConfig> loadWorkerConfig(const std::string& path);
+
+// Same, from text; `baseDir` resolves relative paths; `origin` names the
+// source in messages.
+Result<WorkerConfig> parseWorkerConfig(const std::string& json, const std::string& baseDir,
+                                       const std::string& origin);
+
+}  // namespace qlik_reload

@@ -1,0 +1,42 @@
+#include <catch2/catch.hpp>
+
+#include "core/time_format.h"
+
+using namespace qlik_reload;
+
+TEST_CASE("formatIso8601 writes UTC with milliseconds", "[time]") {
+  CHECK(formatIso8601(fromEpochMs(0)) == "1970-01-01T00:00:00.000Z");
+  CHECK(formatIso8601(fromEpochMs(1767323045678LL)) == "2026-01-02T03:04:05.678Z");
+  CHECK(formatIso8601(fromEpochMs(951782400000LL)) == "2000-02-29T00:00:00.000Z");
+}
+
+TEST_CASE("parseQrsTime reads QRS's forms and round-trips", "[time]") {
+  auto [text, ms] = GENERATE(table<const char*, long long>({
+      {"2026-01-02T03:04:05.678Z", 1767323045678LL},
+      {"2026-01-02T03:04:05Z", 1767323045000LL},
+      {"2026-01-02T03:04:05.6789123Z", 1767323045678LL},
+      {"2026-01-02T04:04:05.678+01:00", 1767323045678LL},
+      {"2026-01-02T03:04:05.678+00:00", 1767323045678LL},
+  }));
+  CAPTURE(text);
+  auto parsed = parseQrsTime(text);
+  REQUIRE(parsed.isOk());
+  REQUIRE(parsed.value().has_value());
+  CHECK(toEpochMs(*parsed.value()) == ms);
+}
+
+TEST_CASE("parseQrsTime treats the 1753 date as not set", "[time]") {
+  auto parsed = parseQrsTime("1753-01-01T00:00:00.000Z");
+  REQUIRE(parsed.isOk());
+  CHECK_FALSE(parsed.value().has_value());
+}
+
+TEST_CASE("parseQrsTime rejects garbage with a protocol error", "[time]") {
+  for (const char* text : {"", "yesterday", "2026-13-01T00:00:00Z", "2026-01-02 03:04:05Z", "2026-01-02T03:04:05",
+                           "2026-01-02T03:04:05.Z", "2026-01-02T03:04:05.000Zjunk"}) {
+    CAPTURE(text);
+    auto parsed = parseQrsTime(text);
+    REQUIRE_FALSE(parsed.isOk());
+    CHECK(parsed.status().code() == ErrorCode::kProtocol);
+  }
+}
