@@ -5,6 +5,7 @@
 #include <fstream>
 #include <vector>
 
+#include <Poco/Exception.h>
 #include <Poco/File.h>
 #include <Poco/Path.h>
 #include <Poco/Pipe.h>
