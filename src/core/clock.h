@@ -29,6 +29,11 @@ class Clock {
   virtual void waitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
                          TimePoint deadline) = 0;
 
+  // Wakes every thread waiting on `cv` through waitUntil. Call it while
+  // holding the mutex those waiters use. Code that waits through a Clock
+  // notifies through it too, so a manual clock always knows who is asleep.
+  virtual void notifyAll(std::condition_variable& cv) { cv.notify_all(); }
+
   // Blocks the calling thread until `deadline` on this clock.
   void sleepUntil(TimePoint deadline);
   void sleepFor(Duration delay) { sleepUntil(now() + delay); }

@@ -45,6 +45,17 @@ void ManualClock::waitUntil(std::unique_lock<std::mutex>& lock, std::condition_v
   lock.lock();
 }
 
+void ManualClock::notifyAll(std::condition_variable& cv) {
+  {
+    std::lock_guard<std::mutex> guard(mutex_);
+    for (Sleeper& s : sleepers_) {
+      if (s.cv == &cv) s.woken = true;
+    }
+    changed_.notify_all();
+  }
+  cv.notify_all();
+}
+
 void ManualClock::advance(Duration delta) {
   std::unique_lock<std::mutex> guard(mutex_);
   now_ += delta;

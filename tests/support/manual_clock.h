@@ -26,6 +26,9 @@ class ManualClock final : public Clock {
   WallTime wallNow() const override;
   void waitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
                  TimePoint deadline) override;
+  // Marks the sleepers on `cv` awake at once (so sleepers() drops before
+  // they run), then notifies.
+  void notifyAll(std::condition_variable& cv) override;
 
   // Moves time forward and wakes every sleeper whose deadline has come.
   void advance(Duration delta);

@@ -1,0 +1,517 @@
+#include "reload/monitor.h"
+
+#include <algorithm>
+
+#include "core/duration.h"
+#include "core/guid.h"
+#include "core/log.h"
+#include "qrs/types.h"
+#include "reload/describe.h"
+
+namespace qlik_reload {
+
+struct SiteMonitor::Tracked {
+  Tracked(const MonitorOptions& options, std::uint64_t seed) : backoff(options.poll, seed) {}
+
+  ReloadStatus status;
+  Phase phase = Phase::kSession;
+  Backoff backoff;
+  Clock::TimePoint nextDue;
+  Clock::TimePoint since;      // when tracking began
+  Clock::TimePoint lastKnown;  // when QRS last showed a session or a result
+  bool everKnown = false;
+  bool busy = false;           // a step's QRS read is in flight
+  int logTries = 0;
+  std::vector<std::string> attemptIds;  // ExecutionResult id of each attempt
+  std::string fileReferenceId;
+  std::string lastDetail;      // Qlik's most relevant detail message of the latest attempt
+  std::string labels;
+  std::string note;            // context from the operator (attached, timed out, stop requested)
+  std::string lastError;       // the QRS failure being retried right now
+  std::string loggedError;
+  std::string logNote;         // why there is no script log
+  std::optional<Clock::TimePoint> finalAt;
+};
+
+namespace {
+
+// An unbounded wait is split so no clock arithmetic overflows.
+constexpr Duration kIdleWake{60'000};
+
+AttemptInfo toAttempt(const qrs::ExecutionResult& row) {
+  StatusMapping m = mapQlikStatus(row.status);
+  AttemptInfo a;
+  a.qlikStatusCode = row.status;
+  a.qlikStatus = qrs::taskExecutionStatusName(row.status);
+  a.startedAt = row.startTime;
+  if (m.terminal) a.finishedAt = row.stopTime;
+  a.durationMs = row.durationMs;
+  a.node = row.node;
+  auto details = row.details;
+  std::stable_sort(details.begin(), details.end(), [](const auto& x, const auto& y) {
+    return x.createdAt.value_or(WallTime()) < y.createdAt.value_or(WallTime());
+  });
+  for (const auto& d : details) a.messages.push_back(d.message);
+  return a;
+}
+
+// Qlik's most telling detail: the last error detail, else the last message.
+std::string pickDetail(const qrs::ExecutionResult& row) {
+  const qrs::ExecutionResultDetail* best = nullptr;
+  const qrs::ExecutionResultDetail* last = nullptr;
+  for (const auto& d : row.details) {
+    auto later = [&](const qrs::ExecutionResultDetail* other) {
+      return other == nullptr || d.createdAt.value_or(WallTime()) >= other->createdAt.value_or(WallTime());
+    };
+    if (later(last)) last = &d;
+    if (d.detailsType == 0 && later(best)) best = &d;
+  }
+  if (best != nullptr) return best->message;
+  return last != nullptr ? last->message : "";
+}
+
+}  // namespace
+
+SiteMonitor::SiteMonitor(std::string site, qrs::QrsClient& qrs, Clock& clock, MonitorOptions options)
+    : site_(std::move(site)), qrs_(qrs), clock_(clock), options_(std::move(options)) {}
+
+SiteMonitor::~SiteMonitor() { shutdown(); }
+
+void SiteMonitor::start() {
+  std::lock_guard<std::mutex> guard(mutex_);
+  if (thread_.joinable() || shuttingDown_) return;
+  thread_ = std::thread([this] { loop(); });
+}
+
+void SiteMonitor::shutdown() {
+  {
+    std::lock_guard<std::mutex> guard(mutex_);
+    shuttingDown_ = true;
+    clock_.notifyAll(wake_);
+    notifyLocked();
+  }
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+bool SiteMonitor::isShuttingDown() const {
+  std::lock_guard<std::mutex> guard(mutex_);
+  return shuttingDown_;
+}
+
+void SiteMonitor::loop() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!shuttingDown_) {
+    lock.unlock();
+    Clock::TimePoint next = pollDue();
+    lock.lock();
+    next = std::min(next, clock_.now() + kIdleWake);
+    while (!shuttingDown_ && !wakeRequested_ && clock_.now() < next) clock_.waitUntil(lock, wake_, next);
+    wakeRequested_ = false;
+  }
+}
+
+SiteMonitor::Tracked& SiteMonitor::insertLocked(const std::string& executionId, const TrackInfo& info) {
+  auto& slot = tracked_[executionId];
+  if (slot) return *slot;
+  slot = std::make_unique<Tracked>(options_, options_.jitterSeed ^ std::hash<std::string>()(executionId));
+  Tracked& t = *slot;
+  const Clock::TimePoint now = clock_.now();
+  t.since = now;
+  t.lastKnown = now;
+  t.nextDue = now;
+  t.labels = info.labels;
+  t.note = info.message;
+  t.status.executionId = executionId;
+  t.status.site = site_;
+  t.status.taskId = info.taskId;
+  t.status.taskName = info.taskName;
+  t.status.attached = info.attached;
+  t.status.state = ReloadState::kQueued;
+  t.status.startedAt = info.requestedAt;
+  t.status.message = info.message.empty() ? "Waiting for Qlik to report on the execution." : info.message;
+  logInfo("site " + site_ + ": following execution " + executionId +
+          (info.taskId.empty() ? "" : " of task " + info.taskId) +
+          (info.taskName.empty() ? "" : " '" + info.taskName + "'") + (info.attached ? " (attached)" : "") +
+          (info.labels.empty() ? "" : " [" + info.labels + "]"));
+  wakeRequested_ = true;
+  clock_.notifyAll(wake_);
+  return t;
+}
+
+void SiteMonitor::track(const std::string& executionId, const TrackInfo& info) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  insertLocked(executionId, info);
+}
+
+void SiteMonitor::trackSession(const qrs::ExecutionSession& session, const TrackInfo& info) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  bool fresh = tracked_.find(session.id) == tracked_.end();
+  Tracked& t = insertLocked(session.id, info);
+  if (fresh) applySessionLocked(t, session);
+}
+
+void SiteMonitor::trackResults(const std::string& executionId, const std::vector<qrs::ExecutionResult>& rows,
+                               const TrackInfo& info) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  bool fresh = tracked_.find(executionId) == tracked_.end();
+  Tracked& t = insertLocked(executionId, info);
+  if (fresh && !rows.empty()) {
+    applyResultsLocked(t, rows);
+    // The results decide on the next step (session again, log, or final).
+    t.phase = Phase::kResults;
+  }
+}
+
+bool SiteMonitor::isTracked(const std::string& executionId) const {
+  std::lock_guard<std::mutex> guard(mutex_);
+  return tracked_.count(executionId) != 0;
+}
+
+std::optional<ReloadStatus> SiteMonitor::snapshot(const std::string& executionId) const {
+  std::lock_guard<std::mutex> guard(mutex_);
+  auto it = tracked_.find(executionId);
+  if (it == tracked_.end()) return std::nullopt;
+  return it->second->status;
+}
+
+std::optional<ReloadStatus> SiteMonitor::awaitFinal(const std::string& executionId, Clock::TimePoint deadline) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    auto it = tracked_.find(executionId);
+    if (it == tracked_.end()) return std::nullopt;
+    const Tracked& t = *it->second;
+    if (t.phase == Phase::kFinal || shuttingDown_ || clock_.now() >= deadline) return t.status;
+    clock_.waitUntil(lock, changed_, std::min(deadline, clock_.now() + kIdleWake));
+  }
+}
+
+std::string SiteMonitor::awaitTaskId(const std::string& executionId, Clock::TimePoint deadline) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    auto it = tracked_.find(executionId);
+    if (it == tracked_.end()) return "";
+    const Tracked& t = *it->second;
+    if (!t.status.taskId.empty() || t.phase == Phase::kFinal || shuttingDown_ || clock_.now() >= deadline) {
+      return t.status.taskId;
+    }
+    clock_.waitUntil(lock, changed_, std::min(deadline, clock_.now() + kIdleWake));
+  }
+}
+
+void SiteMonitor::expedite(const std::string& executionId) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  auto it = tracked_.find(executionId);
+  if (it == tracked_.end()) return;
+  Tracked& t = *it->second;
+  if (t.phase == Phase::kFinal) return;
+  t.backoff.reset();
+  if (!t.busy) t.nextDue = clock_.now();
+  wakeRequested_ = true;
+  clock_.notifyAll(wake_);
+}
+
+void SiteMonitor::markTimedOut(const std::string& executionId, const std::string& message) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  auto it = tracked_.find(executionId);
+  if (it == tracked_.end()) return;
+  it->second->status.timedOut = true;
+  it->second->note = message;
+  it->second->status.message = message;
+  notifyLocked();
+}
+
+void SiteMonitor::setMessage(const std::string& executionId, const std::string& message) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  auto it = tracked_.find(executionId);
+  if (it == tracked_.end()) return;
+  it->second->note = message;
+  it->second->status.message = message;
+  notifyLocked();
+}
+
+std::size_t SiteMonitor::trackedCount() const {
+  std::lock_guard<std::mutex> guard(mutex_);
+  return tracked_.size();
+}
+
+std::size_t SiteMonitor::activeCount() const {
+  std::lock_guard<std::mutex> guard(mutex_);
+  return static_cast<std::size_t>(std::count_if(tracked_.begin(), tracked_.end(),
+                                                [](const auto& e) { return e.second->phase != Phase::kFinal; }));
+}
+
+Clock::TimePoint SiteMonitor::pollDue() {
+  std::vector<std::pair<std::string, Phase>> due;
+  {
+    std::lock_guard<std::mutex> guard(mutex_);
+    const Clock::TimePoint now = clock_.now();
+    for (auto it = tracked_.begin(); it != tracked_.end();) {
+      Tracked& t = *it->second;
+      if (t.phase == Phase::kFinal && t.finalAt && now - *t.finalAt > options_.retention) {
+        it = tracked_.erase(it);
+        continue;
+      }
+      if (!t.busy && t.phase != Phase::kFinal && t.nextDue <= now) {
+        t.busy = true;
+        due.emplace_back(it->first, t.phase);
+      }
+      ++it;
+    }
+  }
+  for (const auto& [id, phase] : due) step(id, phase);
+
+  std::lock_guard<std::mutex> guard(mutex_);
+  Clock::TimePoint next = Clock::TimePoint::max();
+  for (const auto& [id, t] : tracked_) {
+    if (t->phase != Phase::kFinal && !t->busy) next = std::min(next, t->nextDue);
+  }
+  return next;
+}
+
+void SiteMonitor::step(const std::string& executionId, Phase phase) {
+  // A step may reveal that the next one is due at once (session gone → read
+  // results → fetch the log); follow that chain in the same pass.
+  for (int hop = 0; hop < 4; ++hop) {
+    switch (phase) {
+      case Phase::kSession: stepSession(executionId); break;
+      case Phase::kResults: stepResults(executionId); break;
+      case Phase::kLog: stepLog(executionId); break;
+      case Phase::kFinal: break;
+    }
+    std::lock_guard<std::mutex> guard(mutex_);
+    auto it = tracked_.find(executionId);
+    if (it == tracked_.end()) return;
+    Tracked& t = *it->second;
+    const bool chain = t.phase != phase && t.phase != Phase::kFinal && t.nextDue <= clock_.now() &&
+                       !shuttingDown_ && hop < 3;
+    if (!chain) {
+      t.busy = false;
+      notifyLocked();
+      return;
+    }
+    phase = t.phase;
+  }
+}
+
+void SiteMonitor::stepSession(const std::string& executionId) {
+  auto reply = qrs_.getExecutionSession(executionId);
+  std::lock_guard<std::mutex> guard(mutex_);
+  auto it = tracked_.find(executionId);
+  if (it == tracked_.end()) return;
+  Tracked& t = *it->second;
+  const Clock::TimePoint now = clock_.now();
+  if (!reply.isOk()) {
+    scheduleRetryLocked(t, reply.status(), "read the execution session");
+    return;
+  }
+  t.lastError.clear();
+  if (!reply.value()) {
+    // 404: the run has ended (or has not registered yet); the results decide.
+    t.phase = Phase::kResults;
+    t.nextDue = now;
+    return;
+  }
+  applySessionLocked(t, *reply.value());
+  const bool attemptEnded = reply.value()->executionResult &&
+                            mapQlikStatus(reply.value()->executionResult->status).terminal;
+  if (attemptEnded) {
+    t.phase = Phase::kResults;
+    t.nextDue = now;
+  } else {
+    t.nextDue = now + t.backoff.next();
+  }
+}
+
+void SiteMonitor::stepResults(const std::string& executionId) {
+  auto reply = qrs_.getExecutionResults({executionId});
+  std::lock_guard<std::mutex> guard(mutex_);
+  auto it = tracked_.find(executionId);
+  if (it == tracked_.end()) return;
+  Tracked& t = *it->second;
+  const Clock::TimePoint now = clock_.now();
+  if (!reply.isOk()) {
+    scheduleRetryLocked(t, reply.status(), "read the execution results");
+    return;
+  }
+  t.lastError.clear();
+  std::vector<qrs::ExecutionResult> rows;
+  for (const auto& row : reply.value()) {
+    if (row.executionId.empty() || normalizeGuid(row.executionId) == normalizeGuid(executionId)) rows.push_back(row);
+  }
+  if (!rows.empty()) applyResultsLocked(t, rows);
+  if (!rows.empty() && t.status.terminal) {
+    const bool wantLog = t.status.state == ReloadState::kFailed || t.status.state == ReloadState::kAborted;
+    if (wantLog && !t.status.taskId.empty() && !t.attemptIds.empty() && !t.attemptIds.back().empty()) {
+      t.phase = Phase::kLog;
+      t.nextDue = now;
+    } else {
+      finishLocked(t, wantLog ? "the task or result id is unknown" : "");
+    }
+    return;
+  }
+  // No row yet, or the latest attempt is still going (Retry, or QRS
+  // answered 404 on the session a moment before the result was written).
+  const Clock::TimePoint lastSign = t.everKnown ? t.lastKnown : t.since;
+  if (rows.empty() && now - lastSign >= options_.lostAfter) {
+    t.status.state = ReloadState::kFailed;
+    t.status.terminal = true;
+    t.note = "Qlik has shown neither a session nor a result for execution " + executionId + " for " +
+             formatDuration(options_.lostAfter) + "; its outcome is unknown.";
+    finishLocked(t, "");
+    return;
+  }
+  t.phase = Phase::kSession;
+  t.nextDue = now + t.backoff.next();
+}
+
+void SiteMonitor::stepLog(const std::string& executionId) {
+  std::string taskId, resultId, fileReferenceId;
+  {
+    std::lock_guard<std::mutex> guard(mutex_);
+    auto it = tracked_.find(executionId);
+    if (it == tracked_.end()) return;
+    taskId = it->second->status.taskId;
+    resultId = it->second->attemptIds.back();
+    fileReferenceId = it->second->fileReferenceId;
+  }
+  auto ticket = qrs_.scriptLogTicket(taskId, resultId);
+  if (!ticket.isOk() && ticket.status().code() == ErrorCode::kNotFound && !fileReferenceId.empty() &&
+      !isZeroGuid(fileReferenceId)) {
+    // Older QRS versions have only the fileReferenceId endpoint.
+    ticket = qrs_.legacyScriptLogTicket(taskId, fileReferenceId);
+  }
+  Result<std::string> text = ticket.isOk() ? qrs_.downloadScriptLog(ticket.value(), options_.logTailBytes)
+                                           : Result<std::string>(ticket.status());
+  std::lock_guard<std::mutex> guard(mutex_);
+  auto it = tracked_.find(executionId);
+  if (it == tracked_.end()) return;
+  Tracked& t = *it->second;
+  if (text.isOk()) {
+    t.status.scriptLogTail = logTail(text.value(), options_.logTailLines);
+    finishLocked(t, "");
+    return;
+  }
+  ++t.logTries;
+  if (t.logTries >= options_.logAttempts) {
+    finishLocked(t, text.status().message());
+    return;
+  }
+  t.nextDue = clock_.now() + options_.logRetryDelay * (1 << (t.logTries - 1));
+}
+
+void SiteMonitor::applySessionLocked(Tracked& t, const qrs::ExecutionSession& session) {
+  t.everKnown = true;
+  t.lastKnown = clock_.now();
+  if (t.status.taskId.empty()) t.status.taskId = session.taskId;
+  if (t.status.taskName.empty()) t.status.taskName = session.taskName;
+  if (!session.executionResult) return;
+  const qrs::ExecutionResult& row = *session.executionResult;
+  StatusMapping m = mapQlikStatus(row.status);
+  AttemptInfo attempt = toAttempt(row);
+  if (t.attemptIds.empty() || (!row.id.empty() && t.attemptIds.back() != row.id)) {
+    t.attemptIds.push_back(row.id);
+    t.status.attempts.push_back(std::move(attempt));
+  } else {
+    t.status.attempts.back() = std::move(attempt);
+  }
+  if (!t.status.startedAt || (t.status.attempts.front().startedAt &&
+                              *t.status.attempts.front().startedAt < *t.status.startedAt)) {
+    if (t.status.attempts.front().startedAt) t.status.startedAt = t.status.attempts.front().startedAt;
+  }
+  // A terminal status seen in the session is confirmed by the results read
+  // that follows; until then the reload is reported as still going.
+  ReloadState state = m.terminal ? ReloadState::kRunning : m.state;
+  if (state != t.status.state || row.status != t.status.qlikStatusCode) {
+    t.backoff.reset();
+    logInfo("site " + site_ + ": execution " + t.status.executionId + " is " + reloadStateName(state) + " (" +
+            qrs::taskExecutionStatusName(row.status) + ")" + (t.labels.empty() ? "" : " [" + t.labels + "]"));
+  }
+  t.status.state = state;
+  t.status.qlikStatusCode = row.status;
+  t.status.qlikStatus = qrs::taskExecutionStatusName(row.status);
+  t.lastDetail = pickDetail(row);
+  t.status.message = describeStatus(t.status, "");
+  if (!t.note.empty()) t.status.message = t.note + " " + t.status.message;
+  notifyLocked();
+}
+
+void SiteMonitor::applyResultsLocked(Tracked& t, const std::vector<qrs::ExecutionResult>& input) {
+  auto rows = input;
+  auto order = [](const qrs::ExecutionResult& r) {
+    return std::make_pair(r.createdAt.value_or(r.startTime.value_or(WallTime::max())),
+                          r.startTime.value_or(WallTime::max()));
+  };
+  std::stable_sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) { return order(a) < order(b); });
+  t.everKnown = true;
+  t.lastKnown = clock_.now();
+  t.status.attempts.clear();
+  t.attemptIds.clear();
+  for (const auto& row : rows) {
+    t.status.attempts.push_back(toAttempt(row));
+    t.attemptIds.push_back(row.id);
+  }
+  const qrs::ExecutionResult& latest = rows.back();
+  if (t.status.taskId.empty()) t.status.taskId = latest.taskId;
+  for (const auto& a : t.status.attempts) {
+    if (a.startedAt) {
+      t.status.startedAt = a.startedAt;
+      break;
+    }
+  }
+  StatusMapping m = mapQlikStatus(latest.status);
+  if (m.state != t.status.state || latest.status != t.status.qlikStatusCode) {
+    t.backoff.reset();
+  }
+  t.status.state = m.state;
+  t.status.qlikStatusCode = latest.status;
+  t.status.qlikStatus = qrs::taskExecutionStatusName(latest.status);
+  t.lastDetail = pickDetail(latest);
+  t.fileReferenceId = latest.fileReferenceId;
+  if (m.terminal) {
+    t.status.terminal = true;
+    t.status.finishedAt = latest.stopTime ? latest.stopTime : std::optional<WallTime>(clock_.wallNow());
+  }
+  t.status.message = describeStatus(t.status, t.lastDetail);
+  if (!t.note.empty()) t.status.message = t.note + " " + t.status.message;
+  notifyLocked();
+}
+
+void SiteMonitor::finishLocked(Tracked& t, const std::string& logNote) {
+  t.phase = Phase::kFinal;
+  t.finalAt = clock_.now();
+  t.status.terminal = true;
+  t.logNote = logNote;
+  std::string message = describeStatus(t.status, t.lastDetail);
+  if (t.status.attempts.empty() && t.status.state == ReloadState::kFailed) message.clear();
+  if (!t.note.empty()) message = message.empty() ? t.note : t.note + " " + message;
+  if (!logNote.empty() && t.status.state != ReloadState::kSucceeded) {
+    message += " (Script log not available: " + logNote + ")";
+  }
+  t.status.message = message;
+  logInfo("site " + site_ + ": execution " + t.status.executionId + " finished: " +
+          reloadStateName(t.status.state) + (t.status.qlikStatus.empty() ? "" : " (" + t.status.qlikStatus + ")") +
+          (t.labels.empty() ? "" : " [" + t.labels + "]"));
+  notifyLocked();
+}
+
+void SiteMonitor::scheduleRetryLocked(Tracked& t, const Status& error, const char* what) {
+  Duration delay = t.backoff.next();
+  if (error.retryAfter() && *error.retryAfter() > delay) {
+    delay = std::min(*error.retryAfter(), Duration(60'000));
+  }
+  t.nextDue = clock_.now() + delay;
+  t.lastError = std::string("cannot ") + what + ": " + error.message();
+  if (t.lastError != t.loggedError) {
+    logWarn("site " + site_ + ": execution " + t.status.executionId + ": " + t.lastError + "; retrying in " +
+            formatDuration(delay) + " (the execution is still being followed)");
+    t.loggedError = t.lastError;
+  }
+  std::string base = describeStatus(t.status, "");
+  if (!t.note.empty()) base = t.note + " " + base;
+  t.status.message = base + " QRS is not answering as it should (" + t.lastError + "); still following it.";
+  notifyLocked();
+}
+
+void SiteMonitor::notifyLocked() { clock_.notifyAll(changed_); }
+
+}  // namespace qlik_reload

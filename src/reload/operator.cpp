@@ -1,0 +1,383 @@
+#include "reload/operator.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "core/duration.h"
+#include "core/guid.h"
+#include "core/log.h"
+#include "reload/describe.h"
+
+namespace qlik_reload {
+namespace {
+
+constexpr int kMaxWaitRounds = 20;  // ifRunning=wait: starts tried after someone else's run ended
+
+std::string taskLabel(const StartRequest& request) {
+  return request.taskId.empty() ? "task '" + request.taskName + "'" : "task " + request.taskId;
+}
+
+bool equalsIgnoreCase(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+}  // namespace
+
+ReloadOperator::ReloadOperator(std::string site, qrs::QrsClient& qrs, Clock& clock, OperatorOptions options)
+    : site_(std::move(site)),
+      qrs_(qrs),
+      clock_(clock),
+      options_(std::move(options)),
+      monitor_(site_, qrs_, clock_, options_.monitor) {}
+
+ReloadOperator::~ReloadOperator() { shutdown(); }
+
+void ReloadOperator::start() { monitor_.start(); }
+
+void ReloadOperator::shutdown() {
+  monitor_.shutdown();
+  std::lock_guard<std::mutex> guard(keysMutex_);
+  clock_.notifyAll(keysChanged_);
+}
+
+ReloadStatus ReloadOperator::notStarted(const StartRequest& request, const std::string& message) const {
+  ReloadStatus s;
+  s.site = site_;
+  s.taskId = request.taskId;
+  s.taskName = request.taskName;
+  s.state = ReloadState::kNotStarted;
+  s.terminal = true;
+  s.message = message;
+  return s;
+}
+
+Result<ReloadStatus> ReloadOperator::startReload(const StartRequest& request) {
+  const Clock::TimePoint deadline =
+      request.timeout ? clock_.now() + *request.timeout : Clock::TimePoint::max();
+  std::vector<std::pair<std::string, std::string>> labels = request.labels;
+  const std::string labelText = formatLabels(labels);
+  if (request.idempotencyKey.empty()) return startWithPolicy(request, deadline, labelText);
+
+  std::string existing;
+  {
+    std::unique_lock<std::mutex> lock(keysMutex_);
+    pruneKeysLocked();
+    for (;;) {
+      auto it = keys_.find(request.idempotencyKey);
+      if (it == keys_.end()) {
+        keys_[request.idempotencyKey] = KeyEntry{};
+        break;
+      }
+      if (!it->second.inFlight) {
+        existing = it->second.executionId;
+        break;
+      }
+      // The first request with this key is still talking to QRS: its answer
+      // is ours too.
+      if (monitor_.isShuttingDown()) return Status::cancelled("the worker is shutting down");
+      clock_.waitUntil(lock, keysChanged_, clock_.now() + Duration(1000));
+    }
+  }
+  if (!existing.empty()) {
+    auto status = getReload(existing);
+    if (!status.isOk()) return status;
+    ReloadStatus s = status.value();
+    s.message = "Idempotency key '" + request.idempotencyKey + "' already started execution " + existing +
+                "; no second reload was started. " + s.message;
+    logInfo("site " + site_ + ": idempotency key '" + request.idempotencyKey + "' → existing execution " +
+            existing + (labelText.empty() ? "" : " [" + labelText + "]"));
+    return s;
+  }
+
+  auto result = startWithPolicy(request, deadline, labelText);
+  std::lock_guard<std::mutex> guard(keysMutex_);
+  if (result.isOk() && !result.value().executionId.empty()) {
+    KeyEntry& entry = keys_[request.idempotencyKey];
+    entry.inFlight = false;
+    entry.executionId = result.value().executionId;
+    entry.boundAt = clock_.now();
+  } else {
+    // Nothing started: the key stays free so that a retry can start.
+    keys_.erase(request.idempotencyKey);
+  }
+  clock_.notifyAll(keysChanged_);
+  return result;
+}
+
+void ReloadOperator::pruneKeysLocked() {
+  const Clock::TimePoint now = clock_.now();
+  for (auto it = keys_.begin(); it != keys_.end();) {
+    const KeyEntry& e = it->second;
+    if (!e.inFlight && now - e.boundAt > options_.keyRetention && !monitor_.isTracked(e.executionId)) {
+      it = keys_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+Result<ReloadStatus> ReloadOperator::startWithPolicy(const StartRequest& request, Clock::TimePoint deadline,
+                                                     const std::string& labels) {
+  const std::string what = taskLabel(request);
+  for (int round = 0; round < kMaxWaitRounds; ++round) {
+    const WallTime requestedAt = clock_.wallNow();
+    logInfo("site " + site_ + ": starting " + what + (labels.empty() ? "" : " [" + labels + "]"));
+    auto reply = request.taskId.empty() ? qrs_.startTaskByName(request.taskName) : qrs_.startTask(request.taskId);
+    if (!reply.isOk()) {
+      const Status& failure = reply.status();
+      if (failure.code() == ErrorCode::kNotFound) {
+        return notStarted(request, "Qlik did not start the reload: there is no " + what + " (QRS answered: " +
+                                       failure.message() + ").");
+      }
+      if (failure.code() == ErrorCode::kUnavailable) return ambiguousStart(request, failure, requestedAt, labels);
+      return failure.withContext("start " + what);
+    }
+    const std::string executionId = normalizeGuid(reply.value().executionId);
+    if (!isZeroGuid(executionId)) {
+      TrackInfo info;
+      info.taskId = request.taskId;
+      info.taskName = request.taskName;
+      info.labels = labels;
+      info.requestedAt = requestedAt;
+      monitor_.track(executionId, info);
+      logInfo("site " + site_ + ": started execution " + executionId + " of " + what);
+      return *monitor_.snapshot(executionId);
+    }
+
+    // The all-zero GUID: Qlik did not start it. Is the task already running?
+    const std::string causes =
+        "Qlik did not start " + what +
+        " (QRS answered the all-zero execution id): the task is disabled, no scheduler is available, or its app "
+        "is unavailable.";
+    auto taskId = resolveTaskId(request);
+    if (!taskId.isOk()) {
+      return notStarted(request, causes + " Could not check whether it is already running: " +
+                                     taskId.status().message());
+    }
+    auto sessions = qrs_.findExecutionSessionsOfTask(taskId.value());
+    if (!sessions.isOk()) {
+      return notStarted(request, causes + " Could not check whether it is already running: " +
+                                     sessions.status().message());
+    }
+    if (sessions.value().empty()) {
+      ReloadStatus s = notStarted(request, causes);
+      s.taskId = taskId.value();
+      return s;
+    }
+    auto running = *std::max_element(sessions.value().begin(), sessions.value().end(), [](const auto& a, const auto& b) {
+      return a.createdAt.value_or(WallTime()) < b.createdAt.value_or(WallTime());
+    });
+    running.id = normalizeGuid(running.id);
+    if (running.taskId.empty()) running.taskId = taskId.value();
+    switch (request.ifRunning) {
+      case IfRunning::kFail: {
+        ReloadStatus s = notStarted(request, "Qlik did not start " + what + ": it is already running (execution " +
+                                                 running.id + "), and if-running is 'fail'.");
+        s.taskId = taskId.value();
+        return s;
+      }
+      case IfRunning::kAttach: {
+        TrackInfo info;
+        info.taskId = taskId.value();
+        info.taskName = request.taskName;
+        info.labels = labels;
+        info.attached = true;
+        info.message = "The task was already running (execution " + running.id +
+                       "); following that execution instead of starting a second reload.";
+        monitor_.trackSession(running, info);
+        logInfo("site " + site_ + ": " + what + " is already running; attached to execution " + running.id);
+        return *monitor_.snapshot(running.id);
+      }
+      case IfRunning::kWait: {
+        TrackInfo info;
+        info.taskId = taskId.value();
+        info.labels = labels;
+        info.attached = true;
+        monitor_.trackSession(running, info);
+        logInfo("site " + site_ + ": " + what + " is already running (execution " + running.id +
+                "); waiting for it to finish before starting");
+        auto other = monitor_.awaitFinal(running.id, deadline);
+        if (!other || !other->terminal) {
+          ReloadStatus s = notStarted(request, "Qlik did not start " + what + ": it is still running (execution " +
+                                                   running.id + ") and if-running is 'wait'.");
+          s.taskId = taskId.value();
+          s.timedOut = !monitor_.isShuttingDown();
+          return s;
+        }
+        continue;  // the other run is over: start ours
+      }
+    }
+  }
+  return notStarted(request, "Qlik did not start " + what + ": it was started by others " +
+                                 std::to_string(kMaxWaitRounds) + " times while this request waited.");
+}
+
+Result<ReloadStatus> ReloadOperator::ambiguousStart(const StartRequest& request, const Status& failure,
+                                                    WallTime requestedAt, const std::string& labels) {
+  const std::string what = taskLabel(request);
+  logWarn("site " + site_ + ": no answer to the start of " + what + " (" + failure.message() +
+          "); looking for an execution it may have created instead of sending it again");
+  auto taskId = resolveTaskId(request);
+  if (!taskId.isOk()) {
+    return Status::unavailable("start " + what + ": QRS did not answer the start request (" + failure.message() +
+                               ") and could not be asked whether the task started (" + taskId.status().message() +
+                               "). A retry is safe: a task that is already running is followed, not started again.");
+  }
+  auto sessions = qrs_.findExecutionSessionsOfTask(taskId.value());
+  if (!sessions.isOk()) {
+    return Status::unavailable("start " + what + ": QRS did not answer the start request (" + failure.message() +
+                               ") and could not be asked whether the task started (" + sessions.status().message() +
+                               "). A retry is safe: a task that is already running is followed, not started again.");
+  }
+  const WallTime since = requestedAt - options_.ambiguousStartSkew;
+  const qrs::ExecutionSession* ours = nullptr;
+  for (const auto& s : sessions.value()) {
+    if (s.createdAt && *s.createdAt >= since && (ours == nullptr || *s.createdAt < *ours->createdAt)) ours = &s;
+  }
+  if (ours == nullptr) {
+    return Status::unavailable("start " + what + ": QRS did not answer the start request (" + failure.message() +
+                               "); no execution of the task was created since, so nothing was started. "
+                               "Safe to retry.");
+  }
+  qrs::ExecutionSession session = *ours;
+  session.id = normalizeGuid(session.id);
+  if (session.taskId.empty()) session.taskId = taskId.value();
+  TrackInfo info;
+  info.taskId = taskId.value();
+  info.taskName = request.taskName;
+  info.labels = labels;
+  info.requestedAt = requestedAt;
+  info.message = "QRS did not answer the start request, but execution " + session.id +
+                 " of the task was created at that moment; following it (no second start was sent).";
+  monitor_.trackSession(session, info);
+  logInfo("site " + site_ + ": the unanswered start of " + what + " created execution " + session.id);
+  return *monitor_.snapshot(session.id);
+}
+
+Result<std::string> ReloadOperator::resolveTaskId(const StartRequest& request) {
+  if (!request.taskId.empty()) return request.taskId;
+  auto tasks = qrs_.findReloadTasksByName(request.taskName);
+  if (!tasks.isOk()) return tasks.status().withContext("find reload task '" + request.taskName + "'");
+  std::vector<std::string> matches;
+  for (const auto& t : tasks.value()) {
+    if (equalsIgnoreCase(t.name, request.taskName)) matches.push_back(normalizeGuid(t.id));
+  }
+  if (matches.empty()) return Status::notFound("Qlik has no reload task named '" + request.taskName + "'");
+  if (matches.size() > 1) {
+    return Status::invalidArgument(std::to_string(matches.size()) + " reload tasks are named '" +
+                                   request.taskName + "'; use the task id");
+  }
+  return matches.front();
+}
+
+Result<ReloadStatus> ReloadOperator::getReload(const std::string& executionId) {
+  const std::string id = normalizeGuid(executionId);
+  if (auto s = monitor_.snapshot(id)) return *s;
+  return lookUp(id);
+}
+
+Result<ReloadStatus> ReloadOperator::lookUp(const std::string& executionId) {
+  auto session = qrs_.getExecutionSession(executionId);
+  if (!session.isOk()) return session.status().withContext("look up execution " + executionId);
+  if (session.value()) {
+    qrs::ExecutionSession found = *session.value();
+    found.id = executionId;
+    monitor_.trackSession(found, TrackInfo{});
+    return *monitor_.snapshot(executionId);
+  }
+  auto rows = qrs_.getExecutionResults({executionId});
+  if (!rows.isOk()) return rows.status().withContext("look up execution " + executionId);
+  std::vector<qrs::ExecutionResult> mine;
+  for (const auto& row : rows.value()) {
+    if (normalizeGuid(row.executionId) == executionId) mine.push_back(row);
+  }
+  if (mine.empty()) {
+    return Status::notFound("Qlik knows neither a session nor a result for execution " + executionId);
+  }
+  monitor_.trackResults(executionId, mine, TrackInfo{});
+  return *monitor_.snapshot(executionId);
+}
+
+Result<ReloadStatus> ReloadOperator::waitReload(const std::string& executionId, Duration maxWait) {
+  const Clock::TimePoint deadline = clock_.now() + std::max(Duration(0), maxWait);
+  auto current = getReload(executionId);
+  if (!current.isOk()) return current;
+  auto status = monitor_.awaitFinal(normalizeGuid(executionId), deadline);
+  if (!status) return current;  // evicted meanwhile: the last answer stands
+  return *status;
+}
+
+Result<ReloadStatus> ReloadOperator::runReload(const StartRequest& request) {
+  const Clock::TimePoint deadline =
+      request.timeout ? clock_.now() + *request.timeout : Clock::TimePoint::max();
+  auto started = startReload(request);
+  if (!started.isOk() || started.value().executionId.empty() || started.value().terminal) return started;
+  const std::string id = started.value().executionId;
+  auto status = monitor_.awaitFinal(id, deadline);
+  if (!status) return started;
+  if (status->terminal || monitor_.isShuttingDown()) return *status;
+
+  const std::string reason = "Timed out after " + formatDuration(*request.timeout);
+  if (!request.stopOnTimeout) {
+    ReloadStatus s = *status;
+    s.timedOut = true;
+    s.message = reason + "; the reload keeps running in Qlik (stop on timeout is off). " + s.message;
+    logInfo("site " + site_ + ": execution " + id + ": " + reason + "; left running");
+    return s;
+  }
+  return stopAndWait(id, reason);
+}
+
+Result<ReloadStatus> ReloadOperator::cancelReload(const std::string& executionId) {
+  auto current = getReload(executionId);
+  if (!current.isOk()) return current;
+  if (current.value().terminal) {
+    ReloadStatus s = current.value();
+    s.message = "Execution " + s.executionId + " had already finished (" + reloadStateName(s.state) +
+                "); nothing to stop. " + s.message;
+    return s;
+  }
+  return stopAndWait(current.value().executionId, "");
+}
+
+Result<ReloadStatus> ReloadOperator::stopAndWait(const std::string& executionId, const std::string& reason) {
+  const bool timedOut = !reason.empty();
+  std::string taskId = monitor_.snapshot(executionId).value_or(ReloadStatus{}).taskId;
+  if (taskId.empty()) {
+    monitor_.expedite(executionId);
+    taskId = monitor_.awaitTaskId(executionId, clock_.now() + Duration(30'000));
+  }
+  auto snapshot = monitor_.snapshot(executionId);
+  if (snapshot && snapshot->terminal) return *snapshot;  // finished while we looked
+  if (taskId.empty()) {
+    return Status::unavailable("cannot stop execution " + executionId +
+                               ": Qlik has not said yet which task it belongs to; try again");
+  }
+  Status stopped = qrs_.stopTask(taskId);
+  if (!stopped.isOk()) return stopped.withContext("stop task " + taskId + " (execution " + executionId + ")");
+  logInfo("site " + site_ + ": stop sent for task " + taskId + " (execution " + executionId + ")" +
+          (timedOut ? ": " + reason : ""));
+  const std::string note = (timedOut ? reason + "; stop" : "Stop") + std::string(" requested in Qlik.");
+  if (timedOut) {
+    monitor_.markTimedOut(executionId, note);
+  } else {
+    monitor_.setMessage(executionId, note);
+  }
+  monitor_.expedite(executionId);
+  auto status = monitor_.awaitFinal(executionId, clock_.now() + options_.stopWait);
+  if (!status) return Status::internal("execution " + executionId + " stopped being followed");
+  ReloadStatus s = *status;
+  if (timedOut) s.timedOut = true;
+  if (!s.terminal) {
+    s.message = note + " Qlik has not confirmed the stop within " + formatDuration(options_.stopWait) +
+                " (status " + (s.qlikStatus.empty() ? "unknown" : s.qlikStatus) + ").";
+  } else if (s.state != ReloadState::kAborted) {
+    s.message = note + " The reload finished (" + reloadStateName(s.state) + ") before the stop took effect. " +
+                s.message.substr(std::min(s.message.size(), note.size() + 1));
+  }
+  return s;
+}
+
+}  // namespace qlik_reload
