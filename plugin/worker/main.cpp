@@ -1,0 +1,222 @@
+// qlik-reload-worker: serves the ReloadWorker Thrift contract for the sites
+// in its configuration file.
+//
+//   qlik-reload-worker --config FILE [--check-config] [--port-file FILE] [--log-level LEVEL]
+//
+// Exit codes: 0 clean stop (SIGINT/SIGTERM), 64 bad arguments, 75 cannot
+// listen, 78 configuration error.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <Poco/Net/SSLManager.h>
+#include <thrift/protocol/TBinaryProtocol.h>
+#include <thrift/server/TThreadedServer.h>
+#include <thrift/transport/TBufferTransports.h>
+#include <thrift/transport/TServerSocket.h>
+
+#include "config/config.h"
+#include "core/log.h"
+#include "handler.h"
+#include "qlik_reload_version.h"
+#include "qrs/http_client.h"
+#include "reload/operator.h"
+
+namespace {
+
+using namespace qlik_reload;
+using apache::thrift::server::TThreadedServer;
+
+constexpr int kExitOk = 0;
+constexpr int kExitUsage = 64;
+constexpr int kExitUnavailable = 75;
+constexpr int kExitConfig = 78;
+
+const char* kUsage =
+    "usage: qlik-reload-worker --config FILE [--check-config] [--port-file FILE] [--log-level LEVEL]\n"
+    "\n"
+    "Serves the ReloadWorker Thrift contract (TFramedTransport + TBinaryProtocol) for the\n"
+    "Qlik Sense sites in FILE. See README.md for the configuration.\n"
+    "\n"
+    "  --config FILE      the JSON configuration (required)\n"
+    "  --check-config     validate the configuration (files, keys, certificates) and exit\n"
+    "  --port-file FILE   once listening, write the bound port to FILE\n"
+    "  --log-level LEVEL  debug, info, warn or error (overrides the file)\n"
+    "  --version          print the version\n"
+    "\n"
+    "Exit codes: 0 stopped by SIGINT/SIGTERM, 64 bad arguments, 75 cannot listen, 78 configuration error.\n";
+
+struct Arguments {
+  std::string config;
+  std::string portFile;
+  std::string logLevel;
+  bool checkOnly = false;
+};
+
+// Reports readiness once the socket listens: the line on stderr and the port file.
+class Readiness final : public apache::thrift::server::TServerEventHandler {
+ public:
+  Readiness(std::shared_ptr<apache::thrift::transport::TServerSocket> socket, std::string host, std::string portFile)
+      : socket_(std::move(socket)), host_(std::move(host)), portFile_(std::move(portFile)) {}
+
+  void preServe() override {
+    const int port = socket_->getPort();
+    if (!portFile_.empty()) {
+      const std::string temp = portFile_ + ".tmp";
+      std::ofstream(temp) << port << "\n";
+      std::rename(temp.c_str(), portFile_.c_str());
+    }
+    logInfo("listening on " + host_ + ":" + std::to_string(port));
+  }
+
+ private:
+  std::shared_ptr<apache::thrift::transport::TServerSocket> socket_;
+  std::string host_;
+  std::string portFile_;
+};
+
+int parseArguments(int argc, char** argv, Arguments& args) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](std::string& out) {
+      if (i + 1 >= argc) {
+        std::cerr << "qlik-reload-worker: " << a << " needs a value\n" << kUsage;
+        return false;
+      }
+      out = argv[++i];
+      return true;
+    };
+    if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      return kExitOk;
+    } else if (a == "--version") {
+      std::cout << "qlik-reload-worker " << QLIK_RELOAD_VERSION << "\n";
+      return kExitOk;
+    } else if (a == "--config") {
+      if (!value(args.config)) return kExitUsage;
+    } else if (a == "--port-file") {
+      if (!value(args.portFile)) return kExitUsage;
+    } else if (a == "--log-level") {
+      if (!value(args.logLevel)) return kExitUsage;
+    } else if (a == "--check-config") {
+      args.checkOnly = true;
+    } else {
+      std::cerr << "qlik-reload-worker: unknown argument '" << a << "'\n" << kUsage;
+      return kExitUsage;
+    }
+  }
+  if (args.config.empty()) {
+    std::cerr << "qlik-reload-worker: --config FILE is required\n" << kUsage;
+    return kExitUsage;
+  }
+  return -1;
+}
+
+OperatorOptions operatorOptions(const SiteConfig& site) {
+  OperatorOptions options;
+  options.monitor.poll = site.poll;
+  options.stopWait = site.stopWait;
+  return options;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  Arguments args;
+  if (int rc = parseArguments(argc, argv, args); rc >= 0) return rc;
+
+  auto config = loadWorkerConfig(args.config);
+  if (!config.isOk()) {
+    std::cerr << "qlik-reload-worker: " << config.status().message() << "\n";
+    return kExitConfig;
+  }
+  setLogLevel(config->logLevel);
+  if (!args.logLevel.empty()) {
+    LogLevel level;
+    if (!parseLogLevel(args.logLevel, level)) {
+      std::cerr << "qlik-reload-worker: --log-level must be debug, info, warn or error\n";
+      return kExitUsage;
+    }
+    setLogLevel(level);
+  }
+
+  // SIGINT/SIGTERM are taken by one thread with sigwait(); block them before
+  // any other thread exists so none of them receives the signal.
+  sigset_t stopSignals;
+  sigemptyset(&stopSignals);
+  sigaddset(&stopSignals, SIGINT);
+  sigaddset(&stopSignals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+
+  Poco::Net::initializeSSL();
+  std::vector<std::unique_ptr<qrs::QrsClient>> clients;
+  std::vector<std::unique_ptr<ReloadOperator>> operators;
+  std::map<std::string, ReloadOperator*> bySite;
+  for (const auto& [name, site] : config->sites) {
+    auto client = qrs::HttpQrsClient::create(site.qrs);
+    if (!client.isOk()) {
+      std::cerr << "qlik-reload-worker: site " << name << ": " << client.status().message() << "\n";
+      return kExitConfig;
+    }
+    clients.push_back(std::move(client).value());
+    operators.push_back(
+        std::make_unique<ReloadOperator>(name, *clients.back(), SystemClock::instance(), operatorOptions(site)));
+    bySite[name] = operators.back().get();
+  }
+  if (args.checkOnly) {
+    std::string names;
+    for (const auto& [name, op] : bySite) names += (names.empty() ? "" : ", ") + name;
+    std::cout << "configuration OK: " << config->path << " (" << bySite.size() << " site"
+              << (bySite.size() == 1 ? "" : "s") << ": " << names << ")\n";
+    return kExitOk;
+  }
+
+  for (auto& op : operators) op->start();
+  auto handler = std::make_shared<worker::WorkerHandler>(bySite, QLIK_RELOAD_VERSION);
+  auto processor = std::make_shared<rpc::ReloadWorkerProcessor>(handler);
+  auto socket = std::make_shared<apache::thrift::transport::TServerSocket>(config->listen.host, config->listen.port);
+  // One thread per connection: a runReload or a long poll holds its
+  // connection for as long as it waits, so a fixed pool would turn waiting
+  // callers away.
+  TThreadedServer server(processor, socket, std::make_shared<apache::thrift::transport::TFramedTransportFactory>(),
+                         std::make_shared<apache::thrift::protocol::TBinaryProtocolFactory>());
+  server.setServerEventHandler(std::make_shared<Readiness>(socket, config->listen.host, args.portFile));
+
+  std::thread signalThread([&] {
+    int signal = 0;
+    sigwait(&stopSignals, &signal);
+    logInfo(std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
+            ": answering waiting callers and stopping (reloads keep running in Qlik)");
+    for (auto& op : operators) op->shutdown();
+    server.stop();
+    // A client that ignores the interrupted connection must not keep us up.
+    std::thread([] {
+      std::this_thread::sleep_for(std::chrono::seconds(9));
+      logWarn("connections still open after 9 s; exiting anyway");
+      std::_Exit(0);
+    }).detach();
+  });
+
+  int rc = kExitOk;
+  try {
+    server.serve();
+  } catch (const std::exception& e) {
+    logError("cannot listen on " + config->listen.host + ":" + std::to_string(config->listen.port) + ": " + e.what());
+    rc = kExitUnavailable;
+    pthread_kill(signalThread.native_handle(), SIGTERM);
+  }
+  signalThread.join();
+  for (auto& op : operators) op->shutdown();
+  logInfo("stopped");
+  return rc;
+}
