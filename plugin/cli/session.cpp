@@ -303,6 +303,7 @@ std::optional<Report> CommandSession::follow(const rpc::ExecutionRef& ref, std::
     if (hasDeadline && now >= deadline) return onTimeout(ref, last);
     Duration maxWait = settings_.maxWaitPerCall;
     if (hasDeadline) maxWait = std::min(maxWait, std::chrono::ceil<Duration>(deadline - now));
+    const Clock::TimePoint callStart = now;
     rpc::ReloadStatus current;
     auto error = call(maxWait + kWaitCallMargin, [&](rpc::ReloadWorkerIf& w) {
       w.waitReload(current, ref, static_cast<int32_t>(maxWait.count()));
@@ -321,6 +322,8 @@ std::optional<Report> CommandSession::follow(const rpc::ExecutionRef& ref, std::
       noteStatus(current, last);
       last = current;
       if (isTerminalState(current.state)) return finalReport(current);
+      const Clock::TimePoint nextPoll = callStart + settings_.minPollInterval;
+      if (clock_.now() < nextPoll) sleepUntil(std::min(nextPoll, deadline));
       continue;
     }
 

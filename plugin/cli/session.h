@@ -42,6 +42,9 @@ struct SessionSettings {
   std::uint64_t backoffSeed = 0x5eedULL;
   // The longest single waitReload long poll.
   Duration maxWaitPerCall = std::chrono::seconds(30);
+  // Polls start at least this far apart, so a worker that answers a
+  // non-final state at once (instead of long-polling) is not hammered.
+  Duration minPollInterval = std::chrono::seconds(1);
 };
 
 class CommandSession {

@@ -185,7 +185,7 @@ TEST_CASE("Bad command lines name the culprit", "[cli][options]") {
   CHECK_THAT(*parsed.error, Catch::Contains(named));
 }
 
-TEST_CASE("--json is honoured even when the command line is wrong", "[cli][options]") {
+TEST_CASE("The --json flag is honoured even when the command line is wrong", "[cli][options]") {
   ParsedArguments parsed = parse("run --task-id nope --json");
   REQUIRE(parsed.error);
   CHECK(parsed.options.json);

@@ -260,7 +260,7 @@ TEST_CASE("Output prints exactly one final report", "[cli][report]") {
   CHECK_THAT(err.str(), !Catch::Contains("too late"));
 }
 
-TEST_CASE("--quiet drops progress and success lines but still explains failures", "[cli][report]") {
+TEST_CASE("The --quiet flag drops progress and success lines but still explains failures", "[cli][report]") {
   std::ostringstream out, err;
   Output quiet(out, err, false, true, "w");
   quiet.progress("started");
