@@ -1,0 +1,474 @@
+#include "qrs/http_client.h"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <istream>
+#include <mutex>
+#include <unordered_set>
+#include <utility>
+
+#include <Poco/Exception.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Timespan.h>
+#include <Poco/URI.h>
+
+#include "core/guid.h"
+#include "core/log.h"
+#include "qlik_reload_version.h"
+#include "qrs/decode.h"
+#include "qrs/endpoint.h"
+#include "qrs/filter.h"
+#include "qrs/http_reply.h"
+#include "qrs/json_util.h"
+#include "qrs/session_pool.h"
+#include "qrs/tls.h"
+#include "qrs/transport_error.h"
+#include "qrs/xrfkey.h"
+
+namespace qlik_reload::qrs {
+namespace {
+
+// Kept below the idle timeouts of common servers and proxies (QRS's HTTP
+// stack and IIS-style proxies close idle connections after a few seconds to
+// two minutes), so a pooled connection is rarely found closed.
+constexpr std::chrono::milliseconds kPoolIdleLimit{4000};
+constexpr long kSessionKeepAliveSeconds = 5;
+// downloadScriptLog reads and drops everything but the tail; past this much a
+// "log" is no log.
+constexpr std::uint64_t kMaxScriptLogBytes = 1ULL << 30;
+constexpr std::size_t kMaxTicketLength = 256;
+
+const std::string kGet = "GET";
+const std::string kPost = "POST";
+
+void ignoreSigpipeIfDefault() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction current {};
+    if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+      struct sigaction ignore {};
+      ignore.sa_handler = SIG_IGN;
+      sigemptyset(&ignore.sa_mask);
+      sigaction(SIGPIPE, &ignore, nullptr);
+    }
+  });
+}
+
+Status checkHeaderValue(const std::string& value, const char* what) {
+  if (value.empty()) return Status::configuration(std::string(what) + " is empty");
+  for (char c : value) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f || c == ';' || c == '=') {
+      return Status::configuration(std::string(what) + " '" + excerpt(value, 60) +
+                                   "' may only hold printable ASCII without ';' and '='");
+    }
+  }
+  return Status::ok();
+}
+
+bool isTicketChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+         c == '.' || c == '~';
+}
+
+std::string quotedName(std::string_view name) { return "'" + excerpt(name, 80) + "'"; }
+
+enum class BodyMode { kWhole, kTail };
+
+struct Request {
+  const std::string* method = &kGet;
+  std::string path;  // below the prefix, starting with /qrs/
+  std::vector<std::pair<std::string, std::string>> query;
+  std::string operation;
+  BodyMode mode = BodyMode::kWhole;
+  std::size_t tailBytes = 0;
+  const char* accept = "application/json";
+};
+
+}  // namespace
+
+struct HttpQrsClient::Impl {
+  ConnectionOptions options;
+  QrsEndpoint endpoint;
+  Poco::Net::Context::Ptr context;
+  TransportTarget target;
+  std::string userHeader;
+  SessionPool pool;
+
+  Impl(ConnectionOptions opts, QrsEndpoint ep, Poco::Net::Context::Ptr ctx)
+      : options(std::move(opts)),
+        endpoint(std::move(ep)),
+        context(std::move(ctx)),
+        userHeader("UserDirectory=" + options.userDirectory + "; UserId=" + options.userId),
+        pool(static_cast<std::size_t>(options.maxConnections), kPoolIdleLimit) {
+    target.origin = endpoint.origin;
+    target.verify = options.verify;
+    target.caFile = options.caFile;
+    target.expectedName = expectedServerName(options, endpoint);
+    target.connectTimeout = options.connectTimeout;
+    target.readTimeout = options.readTimeout;
+  }
+
+  std::unique_ptr<PooledSession> newSession() const {
+    auto session =
+        std::make_unique<PooledSession>(endpoint.host, static_cast<Poco::UInt16>(endpoint.port), context);
+    const auto micros = [](Duration d) { return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(d.count()) * 1000); };
+    session->setTimeout(micros(options.connectTimeout), micros(options.readTimeout), micros(options.readTimeout));
+    session->setKeepAlive(true);
+    session->setKeepAliveTimeout(Poco::Timespan(kSessionKeepAliveSeconds, 0));
+    return session;
+  }
+
+  // One try on one connection. `staleSymptom` tells whether the failure
+  // looks like a keep-alive connection QRS had already closed.
+  Result<HttpReply> attempt(const Request& request, const std::string& pathAndQuery, const std::string& xrfKey,
+                            std::unique_ptr<PooledSession> session, bool reused, bool& staleSymptom) {
+    staleSymptom = false;
+    TransportPhase phase = reused ? TransportPhase::kSending : TransportPhase::kConnecting;
+    clearLastVerifyFailure();
+    try {
+      if (!reused) session->connect();
+      phase = TransportPhase::kSending;
+      Poco::Net::HTTPRequest httpRequest(*request.method, pathAndQuery, Poco::Net::HTTPMessage::HTTP_1_1);
+      httpRequest.setKeepAlive(true);
+      httpRequest.set("X-Qlik-Xrfkey", xrfKey);
+      httpRequest.set("X-Qlik-User", userHeader);
+      httpRequest.setContentType("application/json");
+      httpRequest.set("Accept", request.accept);
+      httpRequest.set("User-Agent", "qlik-reload/" QLIK_RELOAD_VERSION);
+      if (request.method == &kPost) httpRequest.setContentLength(0);
+      session->sendRequest(httpRequest).flush();
+
+      phase = TransportPhase::kWaiting;
+      Poco::Net::HTTPResponse response;
+      std::istream& in = session->receiveResponse(response);
+      phase = TransportPhase::kReading;
+      // Poco's stream buffers report network errors by setting badbit;
+      // this turns them back into the exception they were.
+      in.exceptions(std::ios::badbit);
+
+      HttpReply reply;
+      reply.status = static_cast<int>(response.getStatus());
+      reply.reason = response.getReason();
+      reply.contentType = response.getContentType();
+      if (response.has("Retry-After")) {
+        reply.retryAfter = parseRetryAfter(response.get("Retry-After"), std::chrono::system_clock::now());
+      }
+      const bool success = reply.status >= 200 && reply.status <= 299;
+      const bool tail = request.mode == BodyMode::kTail && success;
+      const std::size_t limit = tail ? request.tailBytes : options.maxResponseBytes;
+
+      std::array<char, 16384> buffer{};
+      std::uint64_t total = 0;
+      bool tooLarge = false;
+      while (true) {
+        in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+        const auto count = static_cast<std::size_t>(in.gcount());
+        if (count > 0) {
+          total += count;
+          if (tail) {
+            reply.body.append(buffer.data(), count);
+            // Trim in batches so dropping the head stays linear overall.
+            if (reply.body.size() > 2 * limit + buffer.size()) reply.body.erase(0, reply.body.size() - limit);
+            if (total > kMaxScriptLogBytes) tooLarge = true;
+          } else if (reply.body.size() + count > limit) {
+            tooLarge = true;
+          } else {
+            reply.body.append(buffer.data(), count);
+          }
+        }
+        if (tooLarge || !in) break;
+      }
+      if (tooLarge) {
+        // The rest of the answer is unread, so the connection cannot be reused.
+        std::uint64_t shown = tail ? kMaxScriptLogBytes : limit;
+        Status status = Status::protocol(request.operation + ": answer larger than " + std::to_string(shown) +
+                                         " bytes (HTTP " + std::to_string(reply.status) + ")");
+        status.setHttpStatus(reply.status);
+        return status;
+      }
+      if (tail && reply.body.size() > limit) reply.body.erase(0, reply.body.size() - limit);
+      if (response.hasContentLength() && response.getContentLength64() >= 0 &&
+          total != static_cast<std::uint64_t>(response.getContentLength64()) && reply.status != 204 &&
+          reply.status != 304) {
+        return Status::unavailable(request.operation + ": QRS at " + endpoint.origin +
+                                   " closed the connection after " + std::to_string(total) + " of " +
+                                   std::to_string(response.getContentLength64()) + " bytes");
+      }
+      if (response.getKeepAlive()) pool.giveBack(std::move(session));
+      return reply;
+    } catch (const Poco::TimeoutException&) {
+      // A slow QRS is not a closed connection: never a reason to re-send.
+      return statusFromCurrentException(target, phase).withContext(request.operation);
+    } catch (...) {
+      Status status = statusFromCurrentException(target, phase);
+      staleSymptom = reused && status.code() == ErrorCode::kUnavailable &&
+                     (phase == TransportPhase::kSending || phase == TransportPhase::kWaiting);
+      return status.withContext(request.operation);
+    }
+  }
+
+  // The transport step: an HTTP answer of any status, or a transport failure
+  // (already carrying the operation). At most one extra try, see the header.
+  Result<HttpReply> exchange(const Request& request) {
+    Poco::URI uri;
+    std::string xrfKey = newXrfKey();
+    std::string pathAndQuery;
+    try {
+      uri.setPath(endpoint.pathPrefix + request.path);
+      for (const auto& [name, value] : request.query) uri.addQueryParameter(name, value);
+      uri.addQueryParameter("xrfkey", xrfKey);
+      pathAndQuery = uri.getPathAndQuery();
+    } catch (const Poco::Exception& e) {
+      return Status::invalidArgument(request.operation + ": cannot build the request URL: " + excerpt(e.displayText()));
+    }
+    if (pathAndQuery.size() > kMaxRequestUrlLength) {
+      return Status::invalidArgument(request.operation + ": the request URL would be " +
+                                     std::to_string(pathAndQuery.size()) + " characters (limit " +
+                                     std::to_string(kMaxRequestUrlLength) + ")");
+    }
+
+    const auto started = std::chrono::steady_clock::now();
+    std::unique_ptr<PooledSession> session = pool.takeIdle();
+    const bool reused = session != nullptr;
+    if (!session) session = newSession();
+    bool stale = false;
+    Result<HttpReply> reply = attempt(request, pathAndQuery, xrfKey, std::move(session), reused, stale);
+    if (!reply.isOk() && stale && request.method == &kGet) {
+      logDebug("QRS GET " + request.path + " failed on a reused connection (" + reply.status().message() +
+               "); sending it once more on a new connection");
+      reply = attempt(request, pathAndQuery, xrfKey, newSession(), false, stale);
+    }
+    if (logLevel() <= LogLevel::kDebug) {
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+      std::string outcome = reply.isOk() ? "HTTP " + std::to_string(reply->status) : reply.status().toString();
+      logDebug("QRS " + *request.method + " " + endpoint.pathPrefix + request.path + " → " + outcome + " in " +
+               std::to_string(ms.count()) + " ms");
+    }
+    return reply;
+  }
+
+  // exchange + classifyReply: a 2xx answer or the classified failure.
+  Result<HttpReply> call(const Request& request) {
+    Result<HttpReply> reply = exchange(request);
+    if (!reply.isOk()) return reply;
+    if (Status status = classifyReply(*reply, request.operation); !status.isOk()) return status;
+    return reply;
+  }
+
+  template <typename T>
+  Result<T> decoded(const Request& request, const HttpReply& reply, Result<T> value) {
+    if (value.isOk()) return value;
+    Status status = value.status().withContext(request.operation);
+    status.setHttpStatus(reply.status);
+    return status;
+  }
+
+  template <typename T>
+  Result<T> callAndDecode(const Request& request, Result<T> (*decode)(std::string_view)) {
+    Result<HttpReply> reply = call(request);
+    if (!reply.isOk()) return reply.status();
+    return decoded(request, *reply, decode(reply->body));
+  }
+};
+
+namespace {
+
+Status requireGuid(std::string_view value, const char* what, const std::string& operation) {
+  if (isGuid(value)) return Status::ok();
+  return Status::invalidArgument(operation + ": " + what + " '" + excerpt(value, 60) + "' is not a GUID");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HttpQrsClient>> HttpQrsClient::create(ConnectionOptions options) {
+  ignoreSigpipeIfDefault();
+  Result<QrsEndpoint> endpoint = parseQrsUrl(options.url);
+  if (!endpoint.isOk()) return endpoint.status();
+  if (Status s = checkHeaderValue(options.userDirectory, "user_directory"); !s.isOk()) return s;
+  if (Status s = checkHeaderValue(options.userId, "user_id"); !s.isOk()) return s;
+  if (options.connectTimeout.count() <= 0 || options.readTimeout.count() <= 0) {
+    return Status::configuration("connect and read timeouts must be positive");
+  }
+  if (options.maxResponseBytes == 0) return Status::configuration("maxResponseBytes must be positive");
+  if (options.maxConnections < 1) return Status::configuration("maxConnections must be at least 1");
+
+  Result<Poco::Net::Context::Ptr> context = makeClientContext(options, *endpoint);
+  // The key is decrypted inside OpenSSL now; drop our copy of the secret.
+  std::fill(options.clientKeyPassphrase.begin(), options.clientKeyPassphrase.end(), '\0');
+  options.clientKeyPassphrase.clear();
+  if (!context.isOk()) return context.status();
+
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(endpoint).value(), std::move(context).value());
+  return std::unique_ptr<HttpQrsClient>(new HttpQrsClient(std::move(impl)));
+}
+
+HttpQrsClient::HttpQrsClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpQrsClient::~HttpQrsClient() = default;
+
+const std::string& HttpQrsClient::origin() const { return impl_->endpoint.origin; }
+
+Result<StartReply> HttpQrsClient::startTask(std::string_view taskId) {
+  if (Status s = requireGuid(taskId, "task id", "start task"); !s.isOk()) return s;
+  Request request;
+  request.method = &kPost;
+  request.path = "/qrs/task/" + normalizeGuid(taskId) + "/start/synchronous";
+  request.operation = "start task " + normalizeGuid(taskId);
+  return impl_->callAndDecode<StartReply>(request, &decodeStartReply);
+}
+
+Result<StartReply> HttpQrsClient::startTaskByName(std::string_view name) {
+  if (name.empty()) return Status::invalidArgument("start task by name: the name is empty");
+  Request request;
+  request.method = &kPost;
+  request.path = "/qrs/task/start/synchronous";
+  request.query.emplace_back("name", std::string(name));
+  request.operation = "start task named " + quotedName(name);
+  return impl_->callAndDecode<StartReply>(request, &decodeStartReply);
+}
+
+Result<std::optional<ExecutionSession>> HttpQrsClient::getExecutionSession(std::string_view id) {
+  if (Status s = requireGuid(id, "execution session id", "get execution session"); !s.isOk()) return s;
+  Request request;
+  request.path = "/qrs/executionsession/" + normalizeGuid(id);
+  request.operation = "get execution session " + normalizeGuid(id);
+  Result<HttpReply> reply = impl_->exchange(request);
+  if (!reply.isOk()) return reply.status();
+  if (reply->status == 404) return std::optional<ExecutionSession>();
+  if (Status s = classifyReply(*reply, request.operation); !s.isOk()) return s;
+  Result<ExecutionSession> session = impl_->decoded(request, *reply, decodeExecutionSession(reply->body));
+  if (!session.isOk()) return session.status();
+  return std::optional<ExecutionSession>(std::move(session).value());
+}
+
+Result<std::vector<ExecutionSession>> HttpQrsClient::findExecutionSessionsOfTask(std::string_view taskId) {
+  const std::string operation = "find execution sessions of task";
+  if (Status s = requireGuid(taskId, "task id", operation); !s.isOk()) return s;
+  Result<std::string> filter = filterGuidEquals("reloadTask.id", taskId);
+  if (!filter.isOk()) return filter.status().withContext(operation);
+  Request request;
+  request.path = "/qrs/executionsession/full";
+  request.query.emplace_back("filter", *filter);
+  request.operation = operation + " " + normalizeGuid(taskId);
+  return impl_->callAndDecode<std::vector<ExecutionSession>>(request, &decodeExecutionSessionList);
+}
+
+Result<std::vector<ExecutionResult>> HttpQrsClient::getExecutionResults(const std::vector<std::string>& executionIds) {
+  const std::string operation = "get execution results";
+  std::vector<std::string> ids;
+  std::unordered_set<std::string> seen;
+  for (const std::string& id : executionIds) {
+    if (Status s = requireGuid(id, "execution id", operation); !s.isOk()) return s;
+    if (seen.insert(normalizeGuid(id)).second) ids.push_back(normalizeGuid(id));
+  }
+  if (ids.empty()) return std::vector<ExecutionResult>();
+
+  const std::string path = "/qrs/executionresult/full";
+  // What the URL holds besides the filter's value, measured the same way the
+  // request will be built.
+  Poco::URI skeleton;
+  skeleton.setPath(impl_->endpoint.pathPrefix + path);
+  skeleton.addQueryParameter("filter", "");
+  skeleton.addQueryParameter("xrfkey", std::string(kXrfKeyLength, 'x'));
+  const std::size_t fixed = skeleton.getPathAndQuery().size();
+  if (fixed >= kMaxRequestUrlLength) return Status::invalidArgument(operation + ": the URL prefix is too long");
+  Result<std::vector<std::vector<std::string>>> chunks =
+      chunkGuidsForFilter("ExecutionId", ids, kMaxRequestUrlLength - fixed);
+  if (!chunks.isOk()) return chunks.status().withContext(operation);
+
+  std::vector<ExecutionResult> all;
+  for (std::size_t i = 0; i < chunks->size(); ++i) {
+    const std::vector<std::string>& chunk = (*chunks)[i];
+    Result<std::string> filter = filterAnyGuidEquals("ExecutionId", chunk);
+    if (!filter.isOk()) return filter.status().withContext(operation);
+    Request request;
+    request.path = path;
+    request.query.emplace_back("filter", *filter);
+    request.operation = operation + " for " + std::to_string(chunk.size()) + " execution(s)" +
+                        (chunks->size() > 1 ? " (part " + std::to_string(i + 1) + " of " +
+                                                  std::to_string(chunks->size()) + ")"
+                                            : "");
+    Result<std::vector<ExecutionResult>> part =
+        impl_->callAndDecode<std::vector<ExecutionResult>>(request, &decodeExecutionResultList);
+    if (!part.isOk()) return part.status();
+    for (ExecutionResult& result : part.value()) all.push_back(std::move(result));
+  }
+  return all;
+}
+
+Result<std::vector<ReloadTaskInfo>> HttpQrsClient::findReloadTasksByName(std::string_view name) {
+  if (name.empty()) return Status::invalidArgument("find reload tasks by name: the name is empty");
+  Result<std::string> filter = filterStringEquals("name", name);
+  if (!filter.isOk()) return filter.status().withContext("find reload tasks by name");
+  Request request;
+  request.path = "/qrs/reloadtask";
+  request.query.emplace_back("filter", *filter);
+  request.operation = "find reload tasks named " + quotedName(name);
+  return impl_->callAndDecode<std::vector<ReloadTaskInfo>>(request, &decodeReloadTaskList);
+}
+
+Status HttpQrsClient::stopTask(std::string_view taskId) {
+  if (Status s = requireGuid(taskId, "task id", "stop task"); !s.isOk()) return s;
+  Request request;
+  request.method = &kPost;
+  request.path = "/qrs/task/" + normalizeGuid(taskId) + "/stop";
+  request.operation = "stop task " + normalizeGuid(taskId);
+  Result<HttpReply> reply = impl_->call(request);
+  return reply.isOk() ? Status::ok() : reply.status();
+}
+
+Result<std::string> HttpQrsClient::scriptLogTicket(std::string_view taskId, std::string_view executionResultId) {
+  const std::string operation = "get script log ticket";
+  if (Status s = requireGuid(taskId, "task id", operation); !s.isOk()) return s;
+  if (Status s = requireGuid(executionResultId, "execution result id", operation); !s.isOk()) return s;
+  Request request;
+  request.path = "/qrs/reloadtask/" + normalizeGuid(taskId) + "/scriptlogfile";
+  request.query.emplace_back("executionResultId", normalizeGuid(executionResultId));
+  request.operation = operation + " of execution result " + normalizeGuid(executionResultId);
+  return impl_->callAndDecode<std::string>(request, &decodeTicket);
+}
+
+Result<std::string> HttpQrsClient::legacyScriptLogTicket(std::string_view taskId, std::string_view fileReferenceId) {
+  const std::string operation = "get script log ticket (legacy)";
+  if (Status s = requireGuid(taskId, "task id", operation); !s.isOk()) return s;
+  if (Status s = requireGuid(fileReferenceId, "file reference id", operation); !s.isOk()) return s;
+  Request request;
+  request.path = "/qrs/reloadtask/" + normalizeGuid(taskId) + "/scriptlog";
+  request.query.emplace_back("fileReferenceId", normalizeGuid(fileReferenceId));
+  request.operation = operation + " of file reference " + normalizeGuid(fileReferenceId);
+  return impl_->callAndDecode<std::string>(request, &decodeTicket);
+}
+
+Result<std::string> HttpQrsClient::downloadScriptLog(std::string_view ticket, size_t maxTailBytes) {
+  const std::string operation = "download script log";
+  bool valid = !ticket.empty() && ticket.size() <= kMaxTicketLength;
+  for (char c : ticket) valid = valid && isTicketChar(c);
+  if (!valid) {
+    return Status::invalidArgument(operation + ": ticket '" + excerpt(ticket, 60) +
+                                   "' is not 1-256 characters of [A-Za-z0-9._~-]");
+  }
+  Request request;
+  request.path = "/qrs/download/reloadtask/" + std::string(ticket) + "/scriptlog.txt";
+  request.operation = operation;
+  request.mode = BodyMode::kTail;
+  request.tailBytes = maxTailBytes;
+  request.accept = "*/*";
+  Result<HttpReply> reply = impl_->call(request);
+  if (!reply.isOk()) return reply.status();
+  return std::move(reply.value().body);
+}
+
+Result<AboutInfo> HttpQrsClient::about() {
+  Request request;
+  request.path = "/qrs/about";
+  request.operation = "about";
+  return impl_->callAndDecode<AboutInfo>(request, &decodeAbout);
+}
+
+}  // namespace qlik_reload::qrs
