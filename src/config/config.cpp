@@ -1,0 +1,447 @@
+#include "config/config.h"
+
+#include <cerrno>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <iterator>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <system_error>
+#include <vector>
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/JSONException.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/ParseHandler.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/IPAddress.h>
+
+#include "qrs/client_identity.h"
+#include "qrs/endpoint.h"
+#include "qrs/json_util.h"
+
+namespace qlik_reload {
+namespace {
+
+namespace fs = std::filesystem;
+using Poco::Dynamic::Var;
+using ObjectPtr = Poco::JSON::Object::Ptr;
+using qrs::excerpt;
+using qrs::jsonTypeName;
+
+constexpr std::int64_t kMaxMilliseconds = 3'600'000;  // 1 h: the upper bound of every duration here
+constexpr std::uintmax_t kMaxConfigBytes = 1u << 20;
+constexpr std::uintmax_t kMaxPassphraseBytes = 4096;
+
+// Poco's ParseHandler keeps the last of duplicate keys; a strict config
+// refuses them instead, since one of the two values is surely a mistake.
+class StrictParseHandler final : public Poco::JSON::ParseHandler {
+ public:
+  void reset() override {
+    keys_.clear();
+    ParseHandler::reset();
+  }
+  void startObject() override {
+    ParseHandler::startObject();
+    keys_.emplace_back();
+  }
+  void endObject() override {
+    if (!keys_.empty()) keys_.pop_back();
+    ParseHandler::endObject();
+  }
+  void key(const std::string& name) override {
+    if (!keys_.empty() && !keys_.back().insert(name).second) {
+      throw Poco::JSON::JSONException("duplicate key \"" + excerpt(name, 60) + "\"");
+    }
+    ParseHandler::key(name);
+  }
+
+ private:
+  std::vector<std::set<std::string>> keys_;
+};
+
+std::string join(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
+
+bool isObject(const Var& v) {
+  return !v.isEmpty() && v.type() == typeid(ObjectPtr) && !v.extract<ObjectPtr>().isNull();
+}
+
+// Walks the parsed document. The first failure is kept and every later read
+// is skipped, so callers read everything and check status() once.
+class Reader {
+ public:
+  Reader(std::string origin, std::string baseDir) : origin_(std::move(origin)), baseDir_(std::move(baseDir)) {}
+
+  const Status& status() const { return status_; }
+  bool ok() const { return status_.isOk(); }
+
+  void fail(const std::string& path, const std::string& problem) {
+    if (status_.isOk()) status_ = Status::configuration(origin_ + ": " + (path.empty() ? "" : path + ": ") + problem);
+  }
+
+  // Refuses keys not in `allowed`, naming the first unknown one.
+  void onlyKeys(const ObjectPtr& object, const std::string& path, std::initializer_list<const char*> allowed) {
+    if (!ok()) return;
+    for (const auto& [key, value] : *object) {
+      bool known = false;
+      for (const char* name : allowed) known = known || key == name;
+      if (known) continue;
+      std::string expected;
+      for (const char* name : allowed) expected += (expected.empty() ? "" : ", ") + std::string(name);
+      fail(join(path, excerpt(key, 60)), "unknown key (expected one of " + expected + ")");
+      return;
+    }
+  }
+
+  // nullopt when missing (after recording an error when required).
+  std::optional<Var> value(const ObjectPtr& object, const std::string& path, const char* key, bool required) {
+    if (!ok()) return std::nullopt;
+    if (!object->has(key)) {
+      if (required) fail(join(path, key), "required");
+      return std::nullopt;
+    }
+    return object->get(key);
+  }
+
+  ObjectPtr object(const ObjectPtr& parent, const std::string& path, const char* key, bool required) {
+    std::optional<Var> v = value(parent, path, key, required);
+    if (!v) return nullptr;
+    if (!isObject(*v)) {
+      fail(join(path, key), std::string("expected an object, got ") + jsonTypeName(*v));
+      return nullptr;
+    }
+    return v->extract<ObjectPtr>();
+  }
+
+  // Leaves `out` unchanged when the key is missing and optional.
+  void string(const ObjectPtr& parent, const std::string& path, const char* key, bool required, std::string& out) {
+    std::optional<Var> v = value(parent, path, key, required);
+    if (!v) return;
+    if (v->isEmpty() || !v->isString()) {
+      fail(join(path, key), std::string("expected a string, got ") + jsonTypeName(*v));
+      return;
+    }
+    std::string text = v->extract<std::string>();
+    if (text.empty()) {
+      fail(join(path, key), "must not be empty");
+      return;
+    }
+    out = std::move(text);
+  }
+
+  void integer(const ObjectPtr& parent, const std::string& path, const char* key, std::int64_t min, std::int64_t max,
+               const char* unit, std::int64_t& out) {
+    std::optional<Var> v = value(parent, path, key, false);
+    if (!v) return;
+    std::string expected = "expected an integer " + std::to_string(min) + ".." + std::to_string(max) + unit;
+    if (v->isEmpty() || v->isBoolean() || !v->isInteger()) {
+      fail(join(path, key), expected + ", got " + jsonTypeName(*v));
+      return;
+    }
+    std::int64_t number = 0;
+    try {
+      if (v->isSigned()) {
+        number = v->convert<std::int64_t>();
+      } else {
+        auto wide = v->convert<std::uint64_t>();
+        number = wide > static_cast<std::uint64_t>(max) ? max + 1 : static_cast<std::int64_t>(wide);
+      }
+    } catch (...) {
+      fail(join(path, key), expected + ", got " + excerpt(v->toString(), 30));
+      return;
+    }
+    if (number < min || number > max) {
+      fail(join(path, key), expected + ", got " + excerpt(v->toString(), 30));
+      return;
+    }
+    out = number;
+  }
+
+  void milliseconds(const ObjectPtr& parent, const std::string& path, const char* key, Duration& out) {
+    std::int64_t ms = out.count();
+    integer(parent, path, key, 1, kMaxMilliseconds, " (milliseconds)", ms);
+    out = Duration(ms);
+  }
+
+  // A file the worker will read: resolved against the config's folder,
+  // checked to exist, to be a regular file and to be readable.
+  std::string file(const ObjectPtr& parent, const std::string& path, const char* key, bool required) {
+    std::string raw;
+    string(parent, path, key, required, raw);
+    if (!ok() || raw.empty()) return "";
+    std::string resolved = resolve(raw);
+    std::error_code error;
+    fs::file_status status = fs::status(resolved, error);
+    if (error || !fs::exists(status)) {
+      fail(join(path, key), "file " + resolved + " does not exist");
+    } else if (!fs::is_regular_file(status)) {
+      fail(join(path, key), resolved + " is not a regular file");
+    } else if (!std::ifstream(resolved, std::ios::binary).is_open()) {
+      fail(join(path, key), "file " + resolved + " cannot be read (" + std::generic_category().message(errno) + ")");
+    }
+    return resolved;
+  }
+
+ private:
+  std::string resolve(const std::string& raw) const {
+    fs::path path(raw);
+    if (path.is_relative()) path = fs::path(baseDir_) / path;
+    std::error_code error;
+    fs::path absolute = fs::absolute(path, error);
+    return (error ? path : absolute).lexically_normal().string();
+  }
+
+  std::string origin_;
+  std::string baseDir_;
+  Status status_;
+};
+
+bool isSiteName(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+              c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool isHeaderSafe(const std::string& value) {
+  for (char c : value) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f || c == ';' || c == '=') return false;
+  }
+  return true;
+}
+
+bool isServerName(const std::string& name) {
+  Poco::Net::IPAddress address;
+  if (Poco::Net::IPAddress::tryParse(name, address)) return true;
+  if (name.size() > 253) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// The passphrase file's content without trailing line breaks. Never echoed.
+std::string readPassphrase(Reader& reader, const std::string& keyPath, const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.size() > kMaxPassphraseBytes) {
+    reader.fail(keyPath, "file " + file + " is larger than " + std::to_string(kMaxPassphraseBytes) + " bytes");
+    return "";
+  }
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  if (text.empty()) reader.fail(keyPath, "file " + file + " is empty");
+  return text;
+}
+
+void readAuth(Reader& reader, const ObjectPtr& site, const std::string& sitePath, qrs::ConnectionOptions& qrs) {
+  const std::string path = join(sitePath, "auth");
+  ObjectPtr auth = reader.object(site, sitePath, "auth", true);
+  if (!reader.ok()) return;
+  reader.onlyKeys(auth, path,
+                  {"type", "client_cert", "client_key", "client_key_passphrase_file", "user_directory", "user_id"});
+  std::string type;
+  reader.string(auth, path, "type", true, type);
+  if (reader.ok() && type != "certificate") {
+    reader.fail(join(path, "type"), "expected \"certificate\" (the only supported type), got \"" + excerpt(type, 40) + "\"");
+  }
+  qrs.clientCertFile = reader.file(auth, path, "client_cert", true);
+  qrs.clientKeyFile = reader.file(auth, path, "client_key", true);
+  std::string passphraseFile = reader.file(auth, path, "client_key_passphrase_file", false);
+  if (reader.ok() && !passphraseFile.empty()) {
+    qrs.clientKeyPassphrase = readPassphrase(reader, join(path, "client_key_passphrase_file"), passphraseFile);
+  }
+  reader.string(auth, path, "user_directory", false, qrs.userDirectory);
+  if (reader.ok() && !isHeaderSafe(qrs.userDirectory)) {
+    reader.fail(join(path, "user_directory"), "may only hold printable ASCII without ';' and '='");
+  }
+  reader.string(auth, path, "user_id", false, qrs.userId);
+  if (reader.ok() && !isHeaderSafe(qrs.userId)) {
+    reader.fail(join(path, "user_id"), "may only hold printable ASCII without ';' and '='");
+  }
+  if (!reader.ok()) return;
+
+  qrs::ClientIdentityPart part = qrs::ClientIdentityPart::kKey;
+  Status identity = qrs::checkClientIdentity(qrs.clientCertFile, qrs.clientKeyFile, qrs.clientKeyPassphrase, &part);
+  if (!identity.isOk()) {
+    std::string key = "client_key";
+    if (part == qrs::ClientIdentityPart::kCertificate) key = "client_cert";
+    if (part == qrs::ClientIdentityPart::kPassphrase && !passphraseFile.empty()) key = "client_key_passphrase_file";
+    reader.fail(join(path, key), identity.message());
+  }
+}
+
+void readTls(Reader& reader, const ObjectPtr& site, const std::string& sitePath, qrs::ConnectionOptions& qrs) {
+  const std::string path = join(sitePath, "tls");
+  ObjectPtr tls = reader.object(site, sitePath, "tls", true);
+  if (!reader.ok()) return;
+  reader.onlyKeys(tls, path, {"ca_file", "verify", "server_name"});
+  std::string verify = "full";
+  reader.string(tls, path, "verify", false, verify);
+  if (!reader.ok()) return;
+  if (verify == "full") {
+    qrs.verify = qrs::TlsVerify::kFull;
+  } else if (verify == "chain") {
+    qrs.verify = qrs::TlsVerify::kChain;
+  } else if (verify == "none") {
+    qrs.verify = qrs::TlsVerify::kNone;
+  } else {
+    reader.fail(join(path, "verify"), "expected one of full, chain, none, got \"" + excerpt(verify, 40) + "\"");
+    return;
+  }
+  qrs.caFile = reader.file(tls, path, "ca_file", qrs.verify != qrs::TlsVerify::kNone);
+  if (reader.ok() && !qrs.caFile.empty()) {
+    if (Status ca = qrs::checkCaFile(qrs.caFile); !ca.isOk()) reader.fail(join(path, "ca_file"), ca.message());
+  }
+  reader.string(tls, path, "server_name", false, qrs.serverName);
+  if (!reader.ok() || qrs.serverName.empty()) return;
+  if (qrs.verify != qrs::TlsVerify::kFull) {
+    reader.fail(join(path, "server_name"), "only applies when verify is full (verify is " + verify + ")");
+  } else if (!isServerName(qrs.serverName)) {
+    reader.fail(join(path, "server_name"), "'" + excerpt(qrs.serverName, 60) + "' is not a host name or IP address");
+  }
+}
+
+SiteConfig readSite(Reader& reader, const std::string& name, const Var& value) {
+  const std::string path = "sites." + excerpt(name, 64);
+  SiteConfig site;
+  site.name = name;
+  if (!isSiteName(name)) {
+    reader.fail(path, "a site name must be 1-64 characters of [A-Za-z0-9_.-]");
+    return site;
+  }
+  if (!isObject(value)) {
+    reader.fail(path, std::string("expected an object, got ") + jsonTypeName(value));
+    return site;
+  }
+  ObjectPtr object = value.extract<ObjectPtr>();
+  reader.onlyKeys(object, path, {"url", "auth", "tls", "timeouts", "poll", "stop_wait_ms"});
+
+  reader.string(object, path, "url", true, site.qrs.url);
+  if (reader.ok()) {
+    Result<qrs::QrsEndpoint> endpoint = qrs::parseQrsUrl(site.qrs.url);
+    if (!endpoint.isOk()) {
+      std::string message = endpoint.status().message();
+      if (message.rfind("url ", 0) == 0) message.erase(0, 4);
+      reader.fail(join(path, "url"), message);
+    }
+  }
+  readAuth(reader, object, path, site.qrs);
+  readTls(reader, object, path, site.qrs);
+
+  if (ObjectPtr timeouts = reader.object(object, path, "timeouts", false); !timeouts.isNull()) {
+    const std::string timeoutsPath = join(path, "timeouts");
+    reader.onlyKeys(timeouts, timeoutsPath, {"connect_ms", "read_ms"});
+    reader.milliseconds(timeouts, timeoutsPath, "connect_ms", site.qrs.connectTimeout);
+    reader.milliseconds(timeouts, timeoutsPath, "read_ms", site.qrs.readTimeout);
+  }
+  if (ObjectPtr poll = reader.object(object, path, "poll", false); !poll.isNull()) {
+    const std::string pollPath = join(path, "poll");
+    reader.onlyKeys(poll, pollPath, {"initial_ms", "max_ms"});
+    reader.milliseconds(poll, pollPath, "initial_ms", site.poll.initial);
+    reader.milliseconds(poll, pollPath, "max_ms", site.poll.max);
+  }
+  if (reader.ok() && site.poll.max < site.poll.initial) {
+    reader.fail(join(path, "poll.max_ms"), "must be at least poll.initial_ms (" +
+                                               std::to_string(site.poll.initial.count()) + "), got " +
+                                               std::to_string(site.poll.max.count()));
+  }
+  reader.milliseconds(object, path, "stop_wait_ms", site.stopWait);
+  return site;
+}
+
+}  // namespace
+
+Result<WorkerConfig> parseWorkerConfig(const std::string& json, const std::string& baseDir, const std::string& origin) {
+  Reader reader(origin, baseDir);
+  Var document;
+  try {
+    Poco::JSON::Parser parser(new StrictParseHandler);
+    parser.setAllowComments(false);
+    parser.setAllowNullByte(false);
+    document = parser.parse(json);
+  } catch (const Poco::Exception& e) {
+    return Status::configuration(origin + ": invalid JSON: " + excerpt(e.message(), 200));
+  } catch (const std::exception& e) {
+    return Status::configuration(origin + ": invalid JSON: " + excerpt(e.what(), 200));
+  }
+  if (!isObject(document)) {
+    return Status::configuration(origin + ": expected a JSON object at the top level, got " + jsonTypeName(document));
+  }
+  ObjectPtr root = document.extract<ObjectPtr>();
+
+  WorkerConfig config;
+  config.path = origin;
+  try {
+    reader.onlyKeys(root, "", {"listen", "log_level", "sites"});
+    if (ObjectPtr listen = reader.object(root, "", "listen", false); !listen.isNull()) {
+      reader.onlyKeys(listen, "listen", {"host", "port"});
+      reader.string(listen, "listen", "host", false, config.listen.host);
+      std::int64_t port = config.listen.port;
+      reader.integer(listen, "listen", "port", 0, 65535, "", port);
+      config.listen.port = static_cast<int>(port);
+    }
+    std::string level = "info";
+    reader.string(root, "", "log_level", false, level);
+    if (reader.ok()) {
+      if (level == "debug") config.logLevel = LogLevel::kDebug;
+      else if (level == "info") config.logLevel = LogLevel::kInfo;
+      else if (level == "warn") config.logLevel = LogLevel::kWarn;
+      else if (level == "error") config.logLevel = LogLevel::kError;
+      else reader.fail("log_level", "expected one of debug, info, warn, error, got \"" + excerpt(level, 40) + "\"");
+    }
+    ObjectPtr sites = reader.object(root, "", "sites", true);
+    if (reader.ok() && sites->size() == 0) reader.fail("sites", "at least one site is required");
+    if (reader.ok()) {
+      for (const auto& [name, value] : *sites) {
+        SiteConfig site = readSite(reader, name, value);
+        if (!reader.ok()) break;
+        config.sites.emplace(name, std::move(site));
+      }
+    }
+  } catch (const std::exception& e) {
+    // Poco's accessors are not expected to throw after the checks above; if
+    // one does, it is still a configuration problem, not a crash.
+    reader.fail("", excerpt(e.what(), 200));
+  }
+  if (!reader.ok()) return reader.status();
+  return config;
+}
+
+Result<WorkerConfig> loadWorkerConfig(const std::string& path) {
+  std::error_code error;
+  fs::path absolute = fs::absolute(fs::path(path), error);
+  if (error) absolute = fs::path(path);
+  absolute = absolute.lexically_normal();
+  const std::string shown = absolute.string();
+
+  fs::file_status status = fs::status(absolute, error);
+  if (error || !fs::exists(status)) {
+    return Status::configuration(shown + ": configuration file does not exist");
+  }
+  if (!fs::is_regular_file(status)) return Status::configuration(shown + ": not a regular file");
+  std::uintmax_t size = fs::file_size(absolute, error);
+  if (!error && size > kMaxConfigBytes) {
+    return Status::configuration(shown + ": larger than " + std::to_string(kMaxConfigBytes) + " bytes");
+  }
+  std::ifstream in(absolute, std::ios::binary);
+  if (!in.is_open()) {
+    return Status::configuration(shown + ": cannot be read (" + std::generic_category().message(errno) + ")");
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string json = text.str();
+  // Editors on Windows like to start UTF-8 files with a byte-order mark.
+  if (json.rfind("\xEF\xBB\xBF", 0) == 0) json.erase(0, 3);
+  return parseWorkerConfig(json, absolute.parent_path().string(), shown);
+}
+
+}  // namespace qlik_reload

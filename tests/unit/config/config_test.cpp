@@ -1,0 +1,334 @@
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <optional>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/JSON/Stringifier.h>
+#include <Poco/StringTokenizer.h>
+
+#include "config/config.h"
+#include "test_pki.h"
+
+using namespace qlik_reload;
+using namespace qlik_reload::testing;
+using std::chrono::milliseconds;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kPassphrase = "pass-Phrase-9f8e7d";
+// Stands for the test's folder in expected messages (a new folder for every run).
+const std::string kDir = "{dir}";
+
+const std::string kFullConfig = R"({
+  "listen": {"host": "0.0.0.0", "port": 9091},
+  "log_level": "debug",
+  "sites": {
+    "default": {
+      "url": "https://qlikserver1:4242",
+      "auth": {"type": "certificate", "client_cert": "client.pem", "client_key": "client_key.pem",
+               "user_directory": "CORP", "user_id": "svc_reload"},
+      "tls": {"ca_file": "certs/../root.pem", "verify": "full", "server_name": "qlikserver1.corp"},
+      "timeouts": {"connect_ms": 5000, "read_ms": 30000},
+      "poll": {"initial_ms": 500, "max_ms": 10000},
+      "stop_wait_ms": 120000
+    }
+  }
+})";
+
+// A folder holding a copy of the site PKI's client and CA files, plus files
+// the tests add; configurations refer to them by relative path.
+struct ConfigDir {
+  TempDir dir;
+  ConfigDir() {
+    for (const char* name : {"client.pem", "client_key.pem", "root.pem"}) {
+      fs::copy_file(sitePki().file(name), dir.file(name));
+    }
+    fs::create_directory(dir.file("certs"));
+    dir.write("garbage.pem", "-----BEGIN NOTHING-----\nxx\n");
+    REQUIRE(runCommand("openssl pkey -in " + dir.file("client_key.pem") + " -aes256 -passout pass:" + kPassphrase +
+                       " -out " + dir.file("encrypted_key.pem") + " 2>/dev/null"));
+  }
+  Result<WorkerConfig> parse(const std::string& json) const {
+    return parseWorkerConfig(json, dir.path(), "worker.json");
+  }
+};
+
+// kFullConfig with one value replaced (a JSON text), added, or removed
+// (nullopt). `path` is dot-separated.
+std::string edited(const std::string& path, const std::optional<std::string>& jsonValue) {
+  Poco::JSON::Parser parser;
+  Poco::JSON::Object::Ptr root = parser.parse(kFullConfig).extract<Poco::JSON::Object::Ptr>();
+  Poco::StringTokenizer parts(path, ".");
+  Poco::JSON::Object::Ptr object = root;
+  for (std::size_t i = 0; i + 1 < parts.count(); ++i) object = object->getObject(parts[i]);
+  const std::string& last = parts[parts.count() - 1];
+  if (!jsonValue) {
+    object->remove(last);
+  } else {
+    Poco::JSON::Parser valueParser;
+    Poco::Dynamic::Var value = valueParser.parse("[" + *jsonValue + "]").extract<Poco::JSON::Array::Ptr>()->get(0);
+    object->set(last, value);
+  }
+  std::ostringstream out;
+  Poco::JSON::Stringifier::stringify(root, out);
+  return out.str();
+}
+
+void checkConfigFailure(const Result<WorkerConfig>& result, const std::string& fragment) {
+  REQUIRE_FALSE(result.isOk());
+  CAPTURE(result.status().toString());
+  CHECK(result.status().code() == ErrorCode::kConfiguration);
+  CHECK_THAT(result.status().message(), Catch::Contains(fragment));
+  CHECK_THAT(result.status().message(), !Catch::Contains(kPassphrase));
+}
+
+}  // namespace
+
+TEST_CASE("A full configuration loads with every value and absolute paths", "[config]") {
+  ConfigDir files;
+  std::string path = files.dir.write("worker.json", kFullConfig);
+  Result<WorkerConfig> config = loadWorkerConfig(path);
+  CAPTURE(config.status().toString());
+  REQUIRE(config.isOk());
+  CHECK(config->path == path);
+  CHECK(config->listen.host == "0.0.0.0");
+  CHECK(config->listen.port == 9091);
+  CHECK(config->logLevel == LogLevel::kDebug);
+  REQUIRE(config->sites.size() == 1);
+  const SiteConfig& site = config->sites.at("default");
+  CHECK(site.name == "default");
+  CHECK(site.qrs.url == "https://qlikserver1:4242");
+  CHECK(site.qrs.clientCertFile == files.dir.file("client.pem"));
+  CHECK(site.qrs.clientKeyFile == files.dir.file("client_key.pem"));
+  CHECK(site.qrs.caFile == files.dir.file("root.pem"));
+  CHECK(site.qrs.clientKeyPassphrase.empty());
+  CHECK(site.qrs.userDirectory == "CORP");
+  CHECK(site.qrs.userId == "svc_reload");
+  CHECK(site.qrs.verify == qrs::TlsVerify::kFull);
+  CHECK(site.qrs.serverName == "qlikserver1.corp");
+  CHECK(site.qrs.connectTimeout == milliseconds(5000));
+  CHECK(site.qrs.readTimeout == milliseconds(30000));
+  CHECK(site.poll.initial == milliseconds(500));
+  CHECK(site.poll.max == milliseconds(10000));
+  CHECK(site.stopWait == milliseconds(120000));
+}
+
+TEST_CASE("A minimal configuration takes the documented defaults", "[config]") {
+  ConfigDir files;
+  Result<WorkerConfig> config = files.parse(R"({"sites":{"prod-1.eu":{
+      "url":"https://10.0.0.5/reload",
+      "auth":{"type":"certificate","client_cert":"client.pem","client_key":"client_key.pem"},
+      "tls":{"ca_file":"root.pem"}}}})");
+  CAPTURE(config.status().toString());
+  REQUIRE(config.isOk());
+  CHECK(config->listen.host == "127.0.0.1");
+  CHECK(config->listen.port == 9090);
+  CHECK(config->logLevel == LogLevel::kInfo);
+  const SiteConfig& site = config->sites.at("prod-1.eu");
+  CHECK(site.qrs.userDirectory == "INTERNAL");
+  CHECK(site.qrs.userId == "sa_scheduler");
+  CHECK(site.qrs.verify == qrs::TlsVerify::kFull);
+  CHECK(site.qrs.serverName.empty());
+  CHECK(site.qrs.connectTimeout == milliseconds(10000));
+  CHECK(site.qrs.readTimeout == milliseconds(60000));
+  CHECK(site.poll.initial == milliseconds(250));
+  CHECK(site.poll.max == milliseconds(5000));
+  CHECK(site.stopWait == milliseconds(60000));
+}
+
+TEST_CASE("Several sites, verify chain and verify none load", "[config]") {
+  ConfigDir files;
+  Result<WorkerConfig> config = files.parse(R"({"sites":{
+      "a":{"url":"https://a:4242","auth":{"type":"certificate","client_cert":"client.pem","client_key":"client_key.pem"},
+           "tls":{"ca_file":"root.pem","verify":"chain"}},
+      "b":{"url":"https://b:4242","auth":{"type":"certificate","client_cert":"client.pem","client_key":"client_key.pem"},
+           "tls":{"verify":"none"}}}})");
+  CAPTURE(config.status().toString());
+  REQUIRE(config.isOk());
+  CHECK(config->sites.at("a").qrs.verify == qrs::TlsVerify::kChain);
+  CHECK(config->sites.at("b").qrs.verify == qrs::TlsVerify::kNone);
+  CHECK(config->sites.at("b").qrs.caFile.empty());
+}
+
+TEST_CASE("Every documented error names the key", "[config]") {
+  ConfigDir files;
+  auto [path, value, fragment] = GENERATE(table<std::string, std::optional<std::string>, std::string>({
+      {"verbose", "true", "worker.json: verbose: unknown key (expected one of listen, log_level, sites)"},
+      {"listen.address", "\"x\"", "listen.address: unknown key (expected one of host, port)"},
+      {"sites.default.urls", "\"x\"",
+       "sites.default.urls: unknown key (expected one of url, auth, tls, timeouts, poll, stop_wait_ms)"},
+      {"sites.default.auth.password", "\"x\"",
+       "sites.default.auth.password: unknown key (expected one of type, client_cert, client_key, "
+       "client_key_passphrase_file, user_directory, user_id)"},
+      {"sites.default.tls.verfy", "\"full\"",
+       "sites.default.tls.verfy: unknown key (expected one of ca_file, verify, server_name)"},
+      {"sites.default.timeouts.write_ms", "5", "sites.default.timeouts.write_ms: unknown key"},
+      {"sites.default.poll.factor", "2", "sites.default.poll.factor: unknown key (expected one of initial_ms, max_ms)"},
+      {"listen.port", "\"9090\"", "listen.port: expected an integer 0..65535, got string"},
+      {"listen.port", "70000", "listen.port: expected an integer 0..65535, got 70000"},
+      {"listen.port", "-1", "listen.port: expected an integer 0..65535, got -1"},
+      {"listen.port", "90.5", "listen.port: expected an integer 0..65535, got number"},
+      {"listen.host", "5", "listen.host: expected a string, got number"},
+      {"listen.host", "null", "listen.host: expected a string, got null"},
+      {"listen", "[]", "listen: expected an object, got array"},
+      {"log_level", "\"verbose\"", "log_level: expected one of debug, info, warn, error, got \"verbose\""},
+      {"sites", std::nullopt, "sites: required"},
+      {"sites", "{}", "sites: at least one site is required"},
+      {"sites.default", "5", "sites.default: expected an object, got number"},
+      {"sites.default.url", std::nullopt, "sites.default.url: required"},
+      {"sites.default.url", "42", "sites.default.url: expected a string, got number"},
+      {"sites.default.url", "\"http://qlikserver1:4242\"",
+       "sites.default.url: 'http://qlikserver1:4242': only https is supported"},
+      {"sites.default.url", "\"https://:4242\"", "sites.default.url:"},
+      {"sites.default.auth", std::nullopt, "sites.default.auth: required"},
+      {"sites.default.auth.type", std::nullopt, "sites.default.auth.type: required"},
+      {"sites.default.auth.type", "\"jwt\"",
+       "sites.default.auth.type: expected \"certificate\" (the only supported type), got \"jwt\""},
+      {"sites.default.auth.client_cert", std::nullopt, "sites.default.auth.client_cert: required"},
+      {"sites.default.auth.client_cert", "\"missing.pem\"",
+       "sites.default.auth.client_cert: file " + kDir + "/missing.pem does not exist"},
+      {"sites.default.auth.client_cert", "\"garbage.pem\"",
+       "sites.default.auth.client_cert: client_cert " + kDir + "/garbage.pem holds no usable PEM certificate"},
+      {"sites.default.auth.client_key", "\"certs\"", "sites.default.auth.client_key: " + kDir + "/certs is not a regular file"},
+      {"sites.default.auth.client_key", "\"garbage.pem\"",
+       "sites.default.auth.client_key: client_key " + kDir + "/garbage.pem holds no PEM private key"},
+      {"sites.default.auth.client_key", "\"" + otherPki().clientKey() + "\"",
+       "sites.default.auth.client_key: client_key does not match client_cert"},
+      {"sites.default.auth.client_key", "\"encrypted_key.pem\"",
+       "sites.default.auth.client_key: client_key " + kDir +
+           "/encrypted_key.pem is encrypted and no passphrase was given"},
+      {"sites.default.auth.client_key_passphrase_file", "\"nope.pass\"",
+       "sites.default.auth.client_key_passphrase_file: file " + kDir + "/nope.pass does not exist"},
+      {"sites.default.auth.user_id", "\"\"", "sites.default.auth.user_id: must not be empty"},
+      {"sites.default.auth.user_id", "\"a; UserId=sa_repository\"", "sites.default.auth.user_id: may only hold"},
+      {"sites.default.auth.user_directory", "7", "sites.default.auth.user_directory: expected a string, got number"},
+      {"sites.default.tls", std::nullopt, "sites.default.tls: required"},
+      {"sites.default.tls.verify", "\"strict\"",
+       "sites.default.tls.verify: expected one of full, chain, none, got \"strict\""},
+      {"sites.default.tls.ca_file", std::nullopt, "sites.default.tls.ca_file: required"},
+      {"sites.default.tls.ca_file", "\"garbage.pem\"",
+       "sites.default.tls.ca_file: ca_file " + kDir + "/garbage.pem holds no usable PEM certificate"},
+      {"sites.default.tls.verify", "\"chain\"",
+       "sites.default.tls.server_name: only applies when verify is full (verify is chain)"},
+      {"sites.default.tls.verify", "\"none\"",
+       "sites.default.tls.server_name: only applies when verify is full (verify is none)"},
+      {"sites.default.tls.server_name", "\"bad name!\"",
+       "sites.default.tls.server_name: 'bad name!' is not a host name or IP address"},
+      {"sites.default.timeouts.connect_ms", "0",
+       "sites.default.timeouts.connect_ms: expected an integer 1..3600000 (milliseconds), got 0"},
+      {"sites.default.timeouts.read_ms", "3600001",
+       "sites.default.timeouts.read_ms: expected an integer 1..3600000 (milliseconds), got 3600001"},
+      {"sites.default.timeouts", "\"fast\"", "sites.default.timeouts: expected an object, got string"},
+      {"sites.default.poll.initial_ms", "0", "sites.default.poll.initial_ms: expected an integer 1..3600000"},
+      {"sites.default.poll.max_ms", "100", "sites.default.poll.max_ms: must be at least poll.initial_ms (500), got 100"},
+      {"sites.default.stop_wait_ms", "\"60s\"",
+       "sites.default.stop_wait_ms: expected an integer 1..3600000 (milliseconds), got string"},
+  }));
+  CAPTURE(path, value);
+  std::string expected = fragment;
+  for (std::size_t at = expected.find(kDir); at != std::string::npos; at = expected.find(kDir)) {
+    expected.replace(at, kDir.size(), files.dir.path());
+  }
+  checkConfigFailure(files.parse(edited(path, value)), expected);
+}
+
+TEST_CASE("Site names are checked", "[config]") {
+  ConfigDir files;
+  const std::string site =
+      R"({"url":"https://a","auth":{"type":"certificate","client_cert":"client.pem","client_key":"client_key.pem"},
+          "tls":{"ca_file":"root.pem"}})";
+  for (const std::string& name : std::vector<std::string>{"bad name", "", "a/b", "ümlaut", std::string(65, 'a')}) {
+    CAPTURE(name);
+    checkConfigFailure(files.parse(R"({"sites":{")" + name + R"(":)" + site + "}}"),
+                       "a site name must be 1-64 characters of [A-Za-z0-9_.-]");
+  }
+  CHECK(files.parse(R"({"sites":{")" + std::string(64, 'a') + R"(":)" + site + "}}").isOk());
+}
+
+TEST_CASE("Broken JSON is reported with the file name and the parser's reason", "[config]") {
+  ConfigDir files;
+  checkConfigFailure(files.parse("{"), "worker.json: invalid JSON: ");
+  checkConfigFailure(files.parse(""), "worker.json: invalid JSON: ");
+  checkConfigFailure(files.parse("{\"sites\": {}} extra"), "worker.json: invalid JSON: ");
+  checkConfigFailure(files.parse("{'sites': {}}"), "worker.json: invalid JSON: ");
+  checkConfigFailure(files.parse("{\"sites\": {} /* comment */}"), "worker.json: invalid JSON: ");
+  checkConfigFailure(files.parse(R"({"log_level":"info","log_level":"debug","sites":{}})"),
+                     "worker.json: invalid JSON: duplicate key \"log_level\"");
+  checkConfigFailure(files.parse("[]"), "worker.json: expected a JSON object at the top level, got array");
+
+  std::string path = files.dir.write("broken.json", "{\"sites\": ");
+  checkConfigFailure(loadWorkerConfig(path), path + ": invalid JSON: ");
+}
+
+TEST_CASE("A missing or unreadable configuration file is a configuration error", "[config]") {
+  ConfigDir files;
+  checkConfigFailure(loadWorkerConfig(files.dir.file("absent.json")),
+                     files.dir.file("absent.json") + ": configuration file does not exist");
+  checkConfigFailure(loadWorkerConfig(files.dir.path()), "not a regular file");
+}
+
+TEST_CASE("A byte-order mark at the start of the file is accepted", "[config]") {
+  ConfigDir files;
+  std::string path = files.dir.write("worker.json", "\xEF\xBB\xBF" + kFullConfig);
+  Result<WorkerConfig> config = loadWorkerConfig(path);
+  CAPTURE(config.status().toString());
+  CHECK(config.isOk());
+}
+
+TEST_CASE("Relative paths resolve against the configuration file's folder", "[config]") {
+  ConfigDir files;
+  fs::create_directories(files.dir.file("etc/qlik"));
+  for (const char* name : {"client.pem", "client_key.pem", "root.pem"}) {
+    fs::copy_file(files.dir.file(name), files.dir.file(std::string("etc/qlik/") + name));
+  }
+  std::string path = files.dir.write("etc/worker.json", edited("sites.default.tls.ca_file", "\"qlik/root.pem\""));
+  // Paths in kFullConfig are relative to etc/ now; only ca_file was moved to
+  // match, so client_cert must be reported as missing from etc/.
+  Result<WorkerConfig> config = loadWorkerConfig(path);
+  checkConfigFailure(config, "sites.default.auth.client_cert: file " + files.dir.file("etc/client.pem") +
+                                 " does not exist");
+}
+
+TEST_CASE("Encrypted keys open with the passphrase file, which is never echoed", "[config]") {
+  ConfigDir files;
+  auto withPassphraseFile = [&](const std::string& content) {
+    files.dir.write("key.pass", content);
+    std::string json = edited("sites.default.auth.client_key", "\"encrypted_key.pem\"");
+    Poco::JSON::Parser parser;
+    auto root = parser.parse(json).extract<Poco::JSON::Object::Ptr>();
+    root->getObject("sites")->getObject("default")->getObject("auth")->set("client_key_passphrase_file", "key.pass");
+    std::ostringstream out;
+    Poco::JSON::Stringifier::stringify(root, out);
+    return files.parse(out.str());
+  };
+
+  Result<WorkerConfig> right = withPassphraseFile(kPassphrase + "\r\n");
+  CAPTURE(right.status().toString());
+  REQUIRE(right.isOk());
+  CHECK(right->sites.at("default").qrs.clientKeyPassphrase == kPassphrase);
+
+  checkConfigFailure(withPassphraseFile(kPassphrase + "-wrong\n"),
+                     "sites.default.auth.client_key_passphrase_file: client_key " +
+                         files.dir.file("encrypted_key.pem") + " could not be decrypted with the given passphrase");
+  checkConfigFailure(withPassphraseFile("\n"), "sites.default.auth.client_key_passphrase_file: file " +
+                                                   files.dir.file("key.pass") + " is empty");
+  // A wrong passphrase that contains the right one must not leak either.
+  checkConfigFailure(withPassphraseFile("x" + kPassphrase), "could not be decrypted");
+}
+
+TEST_CASE("An unreadable key file is named", "[config]") {
+  if (::geteuid() == 0) {
+    WARN("running as root: file permissions cannot make a file unreadable; covered by the directory case");
+    return;
+  }
+  ConfigDir files;
+  ::chmod(files.dir.file("client_key.pem").c_str(), 0);
+  checkConfigFailure(files.parse(kFullConfig), "sites.default.auth.client_key: file " +
+                                                   files.dir.file("client_key.pem") + " cannot be read");
+}
