@@ -30,12 +30,25 @@ rpc::IfRunning::type toRpc(IfRunning choice) {
   return rpc::IfRunning::ATTACH;
 }
 
-// What a cancel answer means, in words.
+// What a cancel answer means, in words (a clause, lower case, no period).
 std::string describeStop(const rpc::ReloadStatus& status) {
   const std::string state = stateName(status.state);
-  if (status.state == rpc::ReloadState::ABORTED) return "the reload was stopped (ABORTED)";
+  if (status.state == rpc::ReloadState::ABORTED) return "the reload was stopped in Qlik (ABORTED)";
   if (isTerminalState(status.state)) return "the reload had already finished (" + state + "); nothing to stop";
   return "the stop was requested but Qlik has not confirmed it yet (" + state + ")";
+}
+
+// Messages are sentences, like the worker's: capital first letter, final period.
+std::string sentence(std::string text) {
+  if (text.empty()) return text;
+  if (text[0] >= 'a' && text[0] <= 'z') text[0] = static_cast<char>(text[0] - 'a' + 'A');
+  const char last = text.back();
+  if (last != '.' && last != '!' && last != '?') text += '.';
+  return text;
+}
+
+bool mentionsRetry(const std::string& text) {
+  return text.find("retry") != std::string::npos || text.find("Retry") != std::string::npos;
 }
 
 }  // namespace
@@ -116,15 +129,25 @@ rpc::ReloadRequest CommandSession::buildRequest() const {
   return request;
 }
 
+std::string CommandSession::unreachable(const std::string& detail) const {
+  return "Cannot reach the worker at " + connector_.address() + ": " + detail;
+}
+
+void CommandSession::explainStartError(CliError& error) const {
+  const std::string retry =
+      std::string("safe to retry") + (options_.idempotencyKey ? " with the same --idempotency-key" : "");
+  if (error.type == ErrorType::kWorkerUnreachable) {
+    error.message = unreachable(error.message) + "; nothing was confirmed started; " + retry + ".";
+  } else if (error.type == ErrorType::kQlikUnavailable && error.retryable && !mentionsRetry(error.message)) {
+    error.message = sentence(error.message) + " Nothing was started; " + retry + ".";
+  }
+}
+
 Report CommandSession::start() {
   Report report = baseReport();
   rpc::ReloadStatus started;
   if (auto error = call(kDefaultCallTimeout, [&](rpc::ReloadWorkerIf& w) { w.startReload(started, buildRequest()); })) {
-    if (error->type == ErrorType::kWorkerUnreachable) {
-      error->message = "cannot reach the worker at " + connector_.address() + ": " + error->message +
-                       "; nothing was confirmed started; safe to retry" +
-                       (options_.idempotencyKey ? " with the same --idempotency-key" : "");
-    }
+    explainStartError(*error);
     report.error = error;
     return report;
   }
@@ -145,7 +168,7 @@ Report CommandSession::status() {
   rpc::ReloadStatus current;
   if (auto error = call(kDefaultCallTimeout, [&](rpc::ReloadWorkerIf& w) { w.getReload(current, ref); })) {
     if (error->type == ErrorType::kWorkerUnreachable) {
-      error->message = "cannot reach the worker at " + connector_.address() + ": " + error->message;
+      error->message = unreachable(error->message);
     }
     report.error = error;
     return report;
@@ -162,17 +185,19 @@ Report CommandSession::cancel() {
   rpc::ReloadStatus stopped;
   if (auto error = call(kCancelCallTimeout, [&](rpc::ReloadWorkerIf& w) { w.cancelReload(stopped, ref); })) {
     if (error->type == ErrorType::kWorkerUnreachable) {
-      error->message = "cannot reach the worker at " + connector_.address() + ": " + error->message;
+      error->message = unreachable(error->message);
     }
     if (error->type == ErrorType::kWorkerUnreachable || error->type == ErrorType::kQlikUnavailable) {
-      error->message = "the stop could not be delivered: " + error->message;
+      error->message = "The stop could not be delivered: " + error->message;
       error->retryable = true;
     }
     report.error = error;
     return report;
   }
   report.status = stopped;
-  report.message = describeStop(stopped);
+  // The worker says best what it did (stopped, not confirmed in time, had
+  // already finished); the state in the report says the same in one word.
+  report.message = stopped.message.empty() ? sentence(describeStop(stopped)) : stopped.message;
   return report;
 }
 
@@ -181,7 +206,7 @@ Report CommandSession::ping() {
   rpc::WorkerInfo info;
   if (auto error = call(kDefaultCallTimeout, [&](rpc::ReloadWorkerIf& w) { w.ping(info); })) {
     if (error->type == ErrorType::kWorkerUnreachable) {
-      error->message = "cannot reach the worker at " + connector_.address() + ": " + error->message;
+      error->message = unreachable(error->message);
     }
     report.error = error;
     return report;
@@ -237,16 +262,13 @@ Report CommandSession::run() {
       report.status = started;
       what = "nothing to stop (" + stateName(started.state) + ")";
     }
-    report.error = CliError{ErrorType::kInterrupted, "interrupted by " + signalName(signalNumber) + "; " + what, false};
+    report.error =
+        CliError{ErrorType::kInterrupted, sentence("Interrupted by " + signalName(signalNumber) + "; " + what), false};
     return report;
   }
 
   if (error) {
-    if (error->type == ErrorType::kWorkerUnreachable) {
-      error->message = "cannot reach the worker at " + connector_.address() + ": " + error->message +
-                       "; nothing was confirmed started; safe to retry" +
-                       (options_.idempotencyKey ? " with the same --idempotency-key" : "");
-    }
+    explainStartError(*error);
     failedStart.error = error;
     failedStart.elapsed = elapsed();
     return failedStart;
@@ -333,7 +355,7 @@ std::optional<Report> CommandSession::follow(const rpc::ExecutionRef& ref, std::
       report.status = last;
       report.elapsed = elapsed();
       if (error->type == ErrorType::kWorkerUnreachable) {
-        error->message = "cannot reach the worker at " + connector_.address() + ": " + error->message;
+        error->message = unreachable(error->message);
       }
       report.error = error;
       return report;
@@ -355,11 +377,11 @@ std::optional<Report> CommandSession::follow(const rpc::ExecutionRef& ref, std::
       report.status = last;
       report.elapsed = elapsed();
       error->message = std::string(error->type == ErrorType::kWorkerUnreachable
-                                       ? "lost contact with the worker at " + connector_.address()
+                                       ? "Lost contact with the worker at " + connector_.address()
                                        : std::string("Qlik stayed unavailable")) +
                        " for " + formatDuration(std::chrono::duration_cast<Duration>(now - troubleSince)) +
                        " (last error: " + error->message + "); execution " + ref.executionId +
-                       " may still be running; follow it with: qlik-reload wait " + ref.executionId;
+                       " may still be running; follow it with: qlik-reload wait " + ref.executionId + ".";
       error->retryable = true;
       report.error = error;
       return report;
@@ -376,7 +398,7 @@ Report CommandSession::finalReport(const rpc::ReloadStatus& status) {
 }
 
 Report CommandSession::onTimeout(const rpc::ExecutionRef& ref, const std::optional<rpc::ReloadStatus>& last) {
-  const std::string after = "timed out after " + formatDuration(*options_.timeout);
+  const std::string after = "Timed out after " + formatDuration(*options_.timeout);
   Report report = baseReport();
   report.executionId = ref.executionId;
   report.status = last;
@@ -386,7 +408,7 @@ Report CommandSession::onTimeout(const rpc::ExecutionRef& ref, const std::option
   if (options_.command != Command::kRun || !options_.stopOnTimeout) {
     report.elapsed = elapsed();
     report.message = after + "; the reload keeps running in Qlik (" + state +
-                     "); follow it with: qlik-reload wait " + ref.executionId;
+                     "); follow it with: qlik-reload wait " + ref.executionId + ".";
     return report;
   }
 
@@ -399,22 +421,23 @@ Report CommandSession::onTimeout(const rpc::ExecutionRef& ref, const std::option
   report.elapsed = elapsed();
   if (error) {
     if (error->type == ErrorType::kWorkerUnreachable) {
-      error->message = "cannot reach the worker at " + connector_.address() + ": " + error->message;
+      error->message = unreachable(error->message);
     }
     report.error = error;
     report.message = after + "; the stop could not be delivered (" + error->message +
-                     "); the reload may still be running: execution " + ref.executionId;
+                     "); the reload may still be running: execution " + ref.executionId + ".";
     return report;
   }
   report.status = stopped;
   if (isTerminalState(stopped.state) && stopped.state != rpc::ReloadState::ABORTED) {
     // It finished on its own just as the time ran out: report what really happened.
     report.timedOut = false;
-    report.message = (stopped.message.empty() ? "" : stopped.message + " ") + "(it finished as the timeout of " +
-                     formatDuration(*options_.timeout) + " passed; nothing was stopped)";
+    report.message = (stopped.message.empty() ? "" : sentence(stopped.message) + " ") +
+                     "It finished as the timeout of " + formatDuration(*options_.timeout) +
+                     " passed; nothing was stopped by the timeout.";
     return report;
   }
-  report.message = after + "; " + describeStop(stopped);
+  report.message = sentence(after + "; " + describeStop(stopped));
   return report;
 }
 
@@ -441,8 +464,8 @@ Report CommandSession::interruptedReport(int signalNumber, const rpc::ExecutionR
   }
   report.elapsed = elapsed();
   report.error = CliError{ErrorType::kInterrupted,
-                          "interrupted by " + signalName(signalNumber) +
-                              (context.empty() ? "" : " " + context) + "; " + what,
+                          sentence("Interrupted by " + signalName(signalNumber) +
+                                   (context.empty() ? "" : " " + context) + "; " + what),
                           false};
   return report;
 }

@@ -71,6 +71,11 @@ class CommandSession {
   enum class Phase { kStarting, kFollowing, kDone, kInterrupted };
 
   Report baseReport() const;
+  // "Cannot reach the worker at ADDRESS: detail"
+  std::string unreachable(const std::string& detail) const;
+  // Adds to a failed start what the caller needs to know: nothing was
+  // started, a retry is safe (with the same --idempotency-key).
+  void explainStartError(CliError& error) const;
   // Calls the worker on the session's connection, connecting first when
   // needed; drops the connection after a transport error.
   std::optional<CliError> call(Duration receiveTimeout, const std::function<void(rpc::ReloadWorkerIf&)>& fn);

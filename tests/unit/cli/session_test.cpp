@@ -313,7 +313,7 @@ TEST_CASE("run stops the reload at --timeout and exits 124", "[cli][run][timeout
   CHECK(json->getValue<bool>("timed_out"));
   CHECK(json->getValue<std::string>("state") == "ABORTED");
   CHECK(json->isNull("error"));
-  CHECK_THAT(json->getValue<std::string>("message"), Catch::Contains("the reload was stopped (ABORTED)"));
+  CHECK(json->getValue<std::string>("message") == "Timed out after 1m 10s; the reload was stopped in Qlik (ABORTED).");
 }
 
 TEST_CASE("The timeout counts from the start request, queued time included", "[cli][run][timeout]") {
@@ -406,6 +406,22 @@ TEST_CASE("An unreachable worker at the start says nothing was started and retry
   CHECK_THAT(message, Catch::Contains("same --idempotency-key"));
 }
 
+TEST_CASE("A retryable QlikUnavailable at the start says a retry is safe", "[cli][run][errors]") {
+  Harness h(Command::kRun);
+  h.options.idempotencyKey = "k";
+  h.worker.startSteps = {raising(thrower(qlikUnavailable(true)))};
+  CHECK(h.execute().exitCode() == 75);
+  CHECK(h.json()->getObject("error")->getValue<std::string>("message") ==
+        "QRS answered 503. Nothing was started; safe to retry with the same --idempotency-key.");
+
+  Harness worded(Command::kStart);
+  rpc::QlikUnavailable e = qlikUnavailable(true);
+  e.message = "QRS did not answer. Safe to retry.";
+  worded.worker.startSteps = {raising(thrower(e))};
+  CHECK(worded.execute().exitCode() == 75);
+  CHECK(worded.json()->getObject("error")->getValue<std::string>("message") == e.message);
+}
+
 TEST_CASE("Errors while following keep the execution id and the last state", "[cli][run][errors]") {
   auto [raise, code, type] = GENERATE(table<std::function<void()>, int, std::string>({
       {thrower(rpc::UnknownExecution()), 64, "UnknownExecution"},
@@ -482,18 +498,29 @@ TEST_CASE("status of an unknown execution exits 64", "[cli][status]") {
 
 TEST_CASE("cancel exits 0 whether the reload stopped, is stopping, or had finished", "[cli][cancel]") {
   auto [state, words] = GENERATE(table<State::type, std::string>({
-      {State::ABORTED, "stopped (ABORTED)"},
+      {State::ABORTED, "The reload was stopped in Qlik (ABORTED)."},
       {State::STOPPING, "not confirmed it yet (STOPPING)"},
       {State::SUCCEEDED, "already finished (SUCCEEDED)"},
       {State::FAILED, "already finished (FAILED)"},
   }));
   CAPTURE(state);
   Harness h(Command::kCancel);
-  h.worker.cancelSteps = {answer(state)};
+  FakeWorker::Step stopped = answer(state);
+  stopped.status->message = "";  // the CLI's own words when the worker gives none
+  h.worker.cancelSteps = {stopped};
   CHECK(h.execute().exitCode() == 0);
   CHECK(h.worker.cancels().size() == 1);
   CHECK(h.connector.receiveTimeouts() == std::vector<Duration>{120s});
   CHECK_THAT(h.json()->getValue<std::string>("message"), Catch::Contains(words));
+}
+
+TEST_CASE("cancel passes on the worker's own sentence about the stop", "[cli][cancel]") {
+  Harness h(Command::kCancel);
+  FakeWorker::Step stopping = answer(State::STOPPING);
+  stopping.status->message = "Stop requested in Qlik. Qlik has not confirmed the stop within 10s (status Aborting).";
+  h.worker.cancelSteps = {stopping};
+  CHECK(h.execute().exitCode() == 0);
+  CHECK(h.json()->getValue<std::string>("message") == stopping.status->message);
 }
 
 TEST_CASE("cancel exits 75 when the stop could not be delivered", "[cli][cancel]") {
@@ -575,7 +602,7 @@ TEST_CASE("A signal while following cancels on a new connection and exits 128+N"
   CHECK(json->getValue<std::string>("state") == "ABORTED");
   Object::Ptr error = json->getObject("error");
   CHECK(error->getValue<std::string>("type") == "Interrupted");
-  CHECK_THAT(error->getValue<std::string>("message"), Catch::Contains("the reload was stopped (ABORTED)"));
+  CHECK_THAT(error->getValue<std::string>("message"), Catch::Contains("the reload was stopped in Qlik (ABORTED)"));
 }
 
 TEST_CASE("A signal before the start answered cancels what it started, then exits 128+N", "[cli][run][signal]") {
