@@ -83,7 +83,7 @@ TEST_CASE("Errors map to the documented exit codes", "[cli][exit]") {
 }
 
 TEST_CASE("Timeouts are 124 and signals 128+N, whatever else is known", "[cli][exit]") {
-  auto state = GENERATE(kNoState, int(State::RUNNING), int(State::ABORTED), int(State::STOPPING));
+  auto state = GENERATE(as<int>{}, kNoState, State::RUNNING, State::ABORTED, State::STOPPING);
   CAPTURE(state);
   CHECK(exitCodeFor(outcome(Command::kRun, state, true, kNoError)) == 124);
   CHECK(exitCodeFor(outcome(Command::kWait, state, true, kNoError)) == 124);
