@@ -110,8 +110,8 @@ std::string Report::effectiveExecutionId() const {
 
 std::string Report::effectiveMessage() const {
   if (!message.empty()) return message;
-  if (status) return status->message;
   if (error) return error->message;
+  if (status) return status->message;
   return "";
 }
 
@@ -195,7 +195,7 @@ std::vector<std::string> outcomeLines(const Report& report) {
     if (!message.empty()) headline += ": " + message;
   } else {
     headline += report.status ? stateName(report.status->state) : std::string("no status");
-    if (report.timedOut) headline += ", timed out";
+    if (report.timedOut && message.rfind("Timed out", 0) != 0) headline += ", timed out";
     if (report.elapsed) headline += " after " + formatDuration(*report.elapsed);
     if (!message.empty()) headline += ": " + message;
   }

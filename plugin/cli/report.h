@@ -46,7 +46,7 @@ struct Report {
   std::optional<rpc::WorkerInfo> workerInfo;
   // run/wait: our --timeout passed (not the worker's flag).
   bool timedOut = false;
-  // One sentence for people; the status's message when empty.
+  // One sentence for people; when empty, the error's or else the status's.
   std::string message;
   std::optional<CliError> error;
   // kInterrupted: which signal.
@@ -58,7 +58,7 @@ struct Report {
   int exitCode() const { return exitCodeFor(outcome()); }
   // The execution id from the status, else executionId.
   std::string effectiveExecutionId() const;
-  // message, else the status's message.
+  // message, else the error's message, else the status's message.
   std::string effectiveMessage() const;
 };
 

@@ -303,7 +303,8 @@ void CommandSession::noteStatus(const rpc::ReloadStatus& status, const std::opti
   if (!previous) {
     output_.progress("execution " + status.executionId + " of task " + describeTask(status, options_) + " is " +
                      stateName(status.state));
-  } else if (previous->state != status.state) {
+  } else if (previous->state != status.state && !isTerminalState(status.state)) {
+    // A final state is announced once, by the final report.
     output_.progress(stateName(status.state) + " after " + formatDuration(elapsed()));
   }
 }

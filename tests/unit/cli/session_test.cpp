@@ -128,6 +128,7 @@ TEST_CASE("run starts once, then long-polls the same execution until it succeeds
                                   "'Sales reload' (7f3c0d2e-1b4a-4c5d-8e9f-0a1b2c3d4e5f) (QUEUED)"));
   CHECK_THAT(err, Catch::Contains("qlik-reload: RUNNING after 1.2s"));
   CHECK_THAT(err, Catch::Contains("qlik-reload: SUCCEEDED after 3.2s"));
+  CHECK(err.find("SUCCEEDED") == err.rfind("SUCCEEDED"));  // announced once, by the final report
   Object::Ptr json = h.json();
   CHECK(json->getValue<std::string>("state") == "SUCCEEDED");
   CHECK(json->getValue<std::string>("execution_id") == kExecutionId);
@@ -603,6 +604,7 @@ TEST_CASE("A signal while following cancels on a new connection and exits 128+N"
   Object::Ptr error = json->getObject("error");
   CHECK(error->getValue<std::string>("type") == "Interrupted");
   CHECK_THAT(error->getValue<std::string>("message"), Catch::Contains("the reload was stopped in Qlik (ABORTED)"));
+  CHECK(json->getValue<std::string>("message") == error->getValue<std::string>("message"));
 }
 
 TEST_CASE("A signal before the start answered cancels what it started, then exits 128+N", "[cli][run][signal]") {
