@@ -128,7 +128,8 @@ TEST_CASE("run starts once, then long-polls the same execution until it succeeds
                                   "'Sales reload' (7f3c0d2e-1b4a-4c5d-8e9f-0a1b2c3d4e5f) (QUEUED)"));
   CHECK_THAT(err, Catch::Contains("qlik-reload: RUNNING after 1.2s"));
   CHECK_THAT(err, Catch::Contains("qlik-reload: SUCCEEDED after 3.2s"));
-  CHECK(err.find("SUCCEEDED") == err.rfind("SUCCEEDED"));  // announced once, by the final report
+  // Announced once, by the final report.
+  CHECK(err.find("qlik-reload: SUCCEEDED") == err.rfind("qlik-reload: SUCCEEDED"));
   Object::Ptr json = h.json();
   CHECK(json->getValue<std::string>("state") == "SUCCEEDED");
   CHECK(json->getValue<std::string>("execution_id") == kExecutionId);
