@@ -47,6 +47,12 @@ std::string sentence(std::string text) {
   return text;
 }
 
+// Another message embedded in ours: without its final period.
+std::string clause(std::string text) {
+  while (!text.empty() && (text.back() == '.' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
 bool mentionsRetry(const std::string& text) {
   return text.find("retry") != std::string::npos || text.find("Retry") != std::string::npos;
 }
@@ -130,14 +136,14 @@ rpc::ReloadRequest CommandSession::buildRequest() const {
 }
 
 std::string CommandSession::unreachable(const std::string& detail) const {
-  return "Cannot reach the worker at " + connector_.address() + ": " + detail;
+  return "Cannot reach the worker at " + connector_.address() + ": " + clause(detail) + ".";
 }
 
 void CommandSession::explainStartError(CliError& error) const {
   const std::string retry =
       std::string("safe to retry") + (options_.idempotencyKey ? " with the same --idempotency-key" : "");
   if (error.type == ErrorType::kWorkerUnreachable) {
-    error.message = unreachable(error.message) + "; nothing was confirmed started; " + retry + ".";
+    error.message = clause(unreachable(error.message)) + "; nothing was confirmed started; " + retry + ".";
   } else if (error.type == ErrorType::kQlikUnavailable && error.retryable && !mentionsRetry(error.message)) {
     error.message = sentence(error.message) + " Nothing was started; " + retry + ".";
   }
@@ -188,7 +194,7 @@ Report CommandSession::cancel() {
       error->message = unreachable(error->message);
     }
     if (error->type == ErrorType::kWorkerUnreachable || error->type == ErrorType::kQlikUnavailable) {
-      error->message = "The stop could not be delivered: " + error->message;
+      error->message = "The stop could not be delivered: " + clause(error->message) + ".";
       error->retryable = true;
     }
     report.error = error;
@@ -257,7 +263,7 @@ Report CommandSession::run() {
     report.elapsed = elapsed();
     std::string what;
     if (error) {
-      what = "the start failed (" + std::string(errorTypeName(error->type)) + ": " + error->message + ")";
+      what = "the start failed (" + std::string(errorTypeName(error->type)) + ": " + clause(error->message) + ")";
     } else {
       report.status = started;
       what = "nothing to stop (" + stateName(started.state) + ")";
@@ -368,7 +374,7 @@ std::optional<Report> CommandSession::follow(const rpc::ExecutionRef& ref, std::
       troubleSince = now;
       output_.progress((error->type == ErrorType::kWorkerUnreachable ? "lost contact with the worker: "
                                                                      : "Qlik is unavailable: ") +
-                       error->message + "; retrying for up to " + formatDuration(options_.reconnectFor) +
+                       clause(error->message) + "; retrying for up to " + formatDuration(options_.reconnectFor) +
                        " (execution " + ref.executionId + " keeps running in Qlik)");
     }
     const Clock::TimePoint giveUpAt = troubleSince + options_.reconnectFor;
@@ -381,7 +387,7 @@ std::optional<Report> CommandSession::follow(const rpc::ExecutionRef& ref, std::
                                        ? "Lost contact with the worker at " + connector_.address()
                                        : std::string("Qlik stayed unavailable")) +
                        " for " + formatDuration(std::chrono::duration_cast<Duration>(now - troubleSince)) +
-                       " (last error: " + error->message + "); execution " + ref.executionId +
+                       " (last error: " + clause(error->message) + "); execution " + ref.executionId +
                        " may still be running; follow it with: qlik-reload wait " + ref.executionId + ".";
       error->retryable = true;
       report.error = error;
@@ -425,7 +431,7 @@ Report CommandSession::onTimeout(const rpc::ExecutionRef& ref, const std::option
       error->message = unreachable(error->message);
     }
     report.error = error;
-    report.message = after + "; the stop could not be delivered (" + error->message +
+    report.message = after + "; the stop could not be delivered (" + clause(error->message) +
                      "); the reload may still be running: execution " + ref.executionId + ".";
     return report;
   }
@@ -457,7 +463,7 @@ Report CommandSession::interruptedReport(int signalNumber, const rpc::ExecutionR
   });
   std::string what;
   if (error) {
-    what = "the stop could not be delivered (" + std::string(errorTypeName(error->type)) + ": " + error->message +
+    what = "the stop could not be delivered (" + std::string(errorTypeName(error->type)) + ": " + clause(error->message) +
            "); the reload may still be running: execution " + ref.executionId;
   } else {
     report.status = stopped;

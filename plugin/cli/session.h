@@ -71,7 +71,7 @@ class CommandSession {
   enum class Phase { kStarting, kFollowing, kDone, kInterrupted };
 
   Report baseReport() const;
-  // "Cannot reach the worker at ADDRESS: detail"
+  // "Cannot reach the worker at ADDRESS: detail."
   std::string unreachable(const std::string& detail) const;
   // Adds to a failed start what the caller needs to know: nothing was
   // started, a retry is safe (with the same --idempotency-key).
