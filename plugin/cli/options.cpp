@@ -405,7 +405,8 @@ ParsedArguments parseArguments(const std::vector<std::string>& arguments,
 }
 
 std::string usageText() {
-  return R"(qlik-reload: start a Qlik Sense reload task through qlik-reload-worker, follow it, report the outcome.
+  return R"(qlik-reload: start a Qlik Sense reload task through qlik-reload-worker, follow it to the end,
+report the outcome.
 
 Usage: qlik-reload SUBCOMMAND [options]        (options may come before or after SUBCOMMAND)
 
@@ -437,8 +438,9 @@ Options (--opt VALUE and --opt=VALUE are the same; a value starting with "--" ne
                            (attach, the worker's default), answer NOT_STARTED (fail), or wait for it
                            to finish and then start a new one (wait).
   --label KEY=VALUE        run, start: context echoed in the worker's logs (repeatable).
-  --reconnect-for DURATION run, wait: how long to keep reconnecting to an unreachable worker while
-                           following an execution. Default 10m. Then exit 75; the reload may still
+  --reconnect-for DURATION run, wait: how long to keep reconnecting to an unreachable worker (or
+                           retrying while Qlik is temporarily unavailable) while following an
+                           execution, per outage. Default 10m. Then exit 75; the reload may still
                            be running (follow it with: qlik-reload wait EXECUTION_ID).
   --json                   Print exactly one JSON object on stdout (the last line), nothing else.
   --quiet                  No progress on stderr (failures are still explained there).
@@ -471,9 +473,12 @@ Exit codes:
        and not recovered, Qlik is temporarily unavailable, or (cancel) the stop could not be
        delivered. If run exits 75 after the start, the reload may still be running.
    77  access denied: Qlik refused the worker's identity.
-   78  configuration error (the worker's site configuration, or this client's TLS files).
+   78  configuration error: the worker's site configuration, or this client's TLS setup (files
+       that cannot be read, a worker certificate that does not verify, a client certificate the
+       worker refuses).
   124  run, wait: --timeout passed. The message says whether the reload was stopped.
-  130  run interrupted by SIGINT, 143 by SIGTERM (the reload is stopped first).
+  130  run interrupted by SIGINT, 143 by SIGTERM. A stop is sent to the worker first; the message
+       says whether it worked.
    70  internal error of qlik-reload.
   Never 99 (Airflow's BashOperator reads 99 as "skipped").
 
