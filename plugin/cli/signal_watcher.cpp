@@ -15,8 +15,9 @@ SignalWatcher::SignalWatcher(std::function<void(int)> onSignal) : onSignal_(std:
 SignalWatcher::~SignalWatcher() {
   stopping_ = true;
   // Wake the sigwait() with a signal aimed at that thread alone; it sees
-  // stopping_ and leaves without calling onSignal_.
-  pthread_kill(thread_.native_handle(), SIGTERM);
+  // stopping_ and leaves without calling onSignal_. SIGTERM is blocked in
+  // every thread, so this only wakes sigwait(); it never terminates anything.
+  pthread_kill(thread_.native_handle(), SIGTERM);  // NOLINT(bugprone-bad-signal-to-kill-thread)
   thread_.join();
   pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
 }
