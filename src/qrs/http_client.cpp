@@ -174,7 +174,9 @@ struct HttpQrsClient::Impl {
           if (tail) {
             reply.body.append(buffer.data(), count);
             // Trim in batches so dropping the head stays linear overall.
-            if (reply.body.size() > 2 * limit + buffer.size()) reply.body.erase(0, reply.body.size() - limit);
+            if (reply.body.size() > limit && reply.body.size() - limit > std::max(limit, buffer.size())) {
+              reply.body.erase(0, reply.body.size() - limit);
+            }
             if (total > kMaxScriptLogBytes) tooLarge = true;
           } else if (reply.body.size() + count > limit) {
             tooLarge = true;

@@ -31,7 +31,9 @@
 // may have closed the idle connection just as we sent) is sent once more on
 // a new connection; a timeout is not such a failure. A POST is never re-sent:
 // a start that may have reached QRS must not be repeated blindly (the
-// operator looks for the running execution instead).
+// operator looks for the running execution instead). (Poco itself opens a new
+// connection when writing a request fails outright; such a request never
+// reached QRS whole, so that is no repeat.)
 //
 // SIGPIPE: a write to a connection QRS has closed raises SIGPIPE inside
 // OpenSSL, which by default ends the process. create() therefore sets

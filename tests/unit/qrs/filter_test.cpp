@@ -40,7 +40,7 @@ TEST_CASE("filterStringEquals puts the quoted value after eq", "[filter]") {
   CHECK(*filter == "name eq 'Q1\\'25 & more'");
 }
 
-TEST_CASE("GUIDs are unquoted and lower-cased; anything else is refused", "[filter]") {
+TEST_CASE("GUIDs are unquoted and lower-cased, anything else is refused", "[filter]") {
   Result<std::string> filter = filterGuidEquals("reloadTask.id", "2A8E1C4E-3F11-4B8A-9A57-0C1D2E3F4A5B");
   REQUIRE(filter.isOk());
   CHECK(*filter == "reloadTask.id eq " + kA);

@@ -316,8 +316,56 @@ TEST_CASE_METHOD(Fixture, "Keep-alive: consecutive calls share one connection", 
   CHECK(connections.size() == 1);
 }
 
-TEST_CASE_METHOD(Fixture, "A GET whose pooled connection was closed is sent once more on a new one",
+TEST_CASE_METHOD(Fixture, "A GET that gets no answer on a reused connection is sent once more on a new one",
                  "[http][pool]") {
+  ScriptedAnswer hangUp;
+  hangUp.closeWithoutAnswer = true;
+  server.script("GET", "/qrs/about", jsonAnswer(200, kAboutBody));
+  server.script("GET", "/qrs/about", hangUp);
+  server.script("GET", "/qrs/about", jsonAnswer(200, kAboutBody));
+  auto qrs = client();
+  REQUIRE(qrs->about().isOk());
+  Result<AboutInfo> second = qrs->about();
+  CAPTURE(second.status().toString());
+  REQUIRE(second.isOk());
+  std::vector<RecordedRequest> requests = server.requests();
+  REQUIRE(requests.size() == 3);
+  CHECK(requests[1].connection == requests[0].connection);  // the pooled connection, which got no answer
+  CHECK(requests[2].connection != requests[0].connection);  // the one re-send, on a new connection
+}
+
+TEST_CASE_METHOD(Fixture, "A GET is re-sent at most once", "[http][pool]") {
+  ScriptedAnswer hangUp;
+  hangUp.closeWithoutAnswer = true;
+  server.script("GET", "/qrs/about", jsonAnswer(200, kAboutBody));
+  server.script("GET", "/qrs/about", hangUp);
+  auto qrs = client();
+  REQUIRE(qrs->about().isOk());
+  Result<AboutInfo> second = qrs->about();
+  REQUIRE_FALSE(second.isOk());
+  CHECK(second.status().code() == ErrorCode::kUnavailable);
+  CHECK(server.requestCount() == 3);
+}
+
+TEST_CASE_METHOD(Fixture, "A POST that gets no answer on a reused connection is never re-sent", "[http][pool]") {
+  ScriptedAnswer hangUp;
+  hangUp.closeWithoutAnswer = true;
+  server.script("GET", "/qrs/about", jsonAnswer(200, kAboutBody));
+  server.script("POST", "/qrs/task/" + kTask + "/start/synchronous", hangUp);
+  auto qrs = client();
+  REQUIRE(qrs->about().isOk());
+  Result<StartReply> start = qrs->startTask(kTask);
+  REQUIRE_FALSE(start.isOk());
+  CAPTURE(start.status().toString());
+  CHECK(start.status().code() == ErrorCode::kUnavailable);
+  CHECK_THAT(start.status().message(), Catch::StartsWith("start task " + kTask + ": "));
+  std::vector<RecordedRequest> requests = server.requests();
+  REQUIRE(requests.size() == 2);
+  CHECK(requests[1].method == "POST");
+  CHECK(requests[1].connection == requests[0].connection);
+}
+
+TEST_CASE_METHOD(Fixture, "A pooled connection the server closed while idle is replaced", "[http][pool]") {
   ScriptedAnswer thenClose = jsonAnswer(200, kAboutBody);
   thenClose.closeAfterAnswer = true;
   server.script("GET", "/qrs/about", thenClose);
@@ -332,7 +380,11 @@ TEST_CASE_METHOD(Fixture, "A GET whose pooled connection was closed is sent once
   CHECK(requests[0].connection != requests[1].connection);
 }
 
-TEST_CASE_METHOD(Fixture, "A POST whose pooled connection was closed is never re-sent", "[http][pool]") {
+TEST_CASE_METHOD(Fixture, "A POST on a pooled connection the server closed while idle reaches QRS at most once",
+                 "[http][pool]") {
+  // It either fails (sent on the dead connection) or went out once on a new
+  // connection (Poco reconnects when the write itself fails, before QRS could
+  // read anything); it never reaches QRS twice.
   ScriptedAnswer thenClose = jsonAnswer(200, kAboutBody);
   thenClose.closeAfterAnswer = true;
   server.script("GET", "/qrs/about", thenClose);
@@ -341,11 +393,15 @@ TEST_CASE_METHOD(Fixture, "A POST whose pooled connection was closed is never re
   auto qrs = client();
   REQUIRE(qrs->about().isOk());
   Result<StartReply> start = qrs->startTask(kTask);
-  REQUIRE_FALSE(start.isOk());
   CAPTURE(start.status().toString());
-  CHECK(start.status().code() == ErrorCode::kUnavailable);
-  CHECK_THAT(start.status().message(), Catch::StartsWith("start task " + kTask + ": "));
-  for (const RecordedRequest& request : server.requests()) CHECK(request.method != "POST");
+  std::size_t posts = 0;
+  for (const RecordedRequest& request : server.requests()) posts += request.method == "POST" ? 1 : 0;
+  if (start.isOk()) {
+    CHECK(posts == 1);
+  } else {
+    CHECK(start.status().code() == ErrorCode::kUnavailable);
+    CHECK(posts == 0);
+  }
 }
 
 TEST_CASE("A refused connection is unavailable", "[http][transport]") {

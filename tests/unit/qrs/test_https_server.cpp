@@ -42,12 +42,14 @@ class ScriptedHandler final : public Poco::Net::HTTPRequestHandler {
 
     Poco::Net::StreamSocket& socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket();
     server_.handle(std::move(recorded), [&](const ScriptedAnswer& answer) {
+      // close(), not shutdown(): a shut-down TLS socket still reads, and the
+      // server would go on serving requests on a connection it "closed".
       if (answer.delay.count() > 0 && !server_.waitUnlessStopping(answer.delay)) {
-        socket.shutdown();
+        socket.close();
         return;
       }
       if (answer.closeWithoutAnswer) {
-        socket.shutdown();
+        socket.close();
         return;
       }
       response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(answer.status));
@@ -57,7 +59,7 @@ class ScriptedHandler final : public Poco::Net::HTTPRequestHandler {
       std::ostream& out = response.send();
       out << answer.body;
       out.flush();
-      if (answer.closeAfterAnswer) socket.shutdown();
+      if (answer.closeAfterAnswer) socket.close();
     });
   }
 
