@@ -1,0 +1,313 @@
+// QrsSimulator over real sockets: mutual TLS, the QRS checks on the wire and
+// the fault actions that need a connection. The PKI is generated once per
+// run into a temporary directory and removed at exit.
+#include "sim/simulator.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <future>
+
+#include <catch2/catch.hpp>
+#include <openssl/x509v3.h>
+
+#include <Poco/Exception.h>
+#include <Poco/File.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Path.h>
+#include <Poco/StreamCopier.h>
+
+#include "manual_clock.h"
+#include "sim/pki.h"
+#include "sim_test_util.h"
+
+namespace qlik_reload::sim {
+namespace {
+
+using namespace std::chrono_literals;
+using qlik_reload::testing::ManualClock;
+using testing::kXrfkey;
+using testing::parseArray;
+using testing::parseObject;
+using testing::scenarioFrom;
+
+constexpr const char* kTask = "aaaaaaaa-0000-4000-8000-000000000001";
+constexpr const char* kScenario = R"({"tasks":[{"id":"aaaaaaaa-0000-4000-8000-000000000001","name":"Reload Sales",
+                                      "queue_ms":0,"run_ms":1000,"log_delay_ms":0}]})";
+
+// PKIs made with makePki: "main" (the server's) and "rogue" (a client
+// certificate from another CA). Made once into the build tree and reused by
+// later runs; parallel test processes race safely through an atomic rename.
+class TestPki {
+ public:
+  static const TestPki& instance() {
+    static TestPki pki;
+    return pki;
+  }
+  std::string main() const { return root_ + "/main"; }
+  std::string rogue() const { return root_ + "/rogue"; }
+  bool ok() const { return status_.isOk(); }
+  const Status& status() const { return status_; }
+
+ private:
+  TestPki() : root_(QLIK_SIM_TEST_PKI_DIR) {
+    if (Poco::File(main() + "/root.pem").exists() && Poco::File(rogue() + "/client_key.pem").exists()) return;
+    const std::string scratch = root_ + ".tmp-" + std::to_string(::getpid());
+    status_ = makePki(scratch + "/main");
+    if (status_.isOk()) status_ = makePki(scratch + "/rogue");
+    if (status_.isOk() && std::rename(scratch.c_str(), root_.c_str()) != 0) {
+      // Another process got there first; its PKI is as good as ours.
+      Poco::File(scratch).remove(true);
+    }
+  }
+  std::string root_;
+  Status status_;
+};
+
+const std::string& pkiDir() {
+  const TestPki& pki = TestPki::instance();
+  INFO(pki.status().toString());
+  REQUIRE(pki.ok());
+  static const std::string dir = pki.main();
+  return dir;
+}
+
+struct Reply {
+  int status = 0;
+  std::string body;
+  std::string contentType;
+  std::string retryAfter;
+  std::streamsize contentLength = 0;
+};
+
+struct ClientOptions {
+  std::string certificateDir = "";  // "" = the main PKI; "-" = present no certificate
+  bool xrfkey = true;
+};
+
+Poco::Net::Context::Ptr clientContext(const ClientOptions& options) {
+  Poco::Net::Context::Params params;
+  if (options.certificateDir != "-") {
+    std::string dir = options.certificateDir.empty() ? pkiDir() : options.certificateDir;
+    params.certificateFile = dir + "/client.pem";
+    params.privateKeyFile = dir + "/client_key.pem";
+  }
+  params.caLocation = pkiDir() + "/root.pem";
+  params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
+  params.loadDefaultCAs = false;
+  Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+  // Verify the chain and the certificate's name, whatever address we dial.
+  context->enableExtendedCertificateVerification(false);
+  X509_VERIFY_PARAM* verify = SSL_CTX_get0_param(context->sslContext());
+  X509_VERIFY_PARAM_set1_host(verify, "qlikserver1", 0);
+  return context;
+}
+
+// One request on its own connection. Transport failures throw Poco exceptions.
+Reply call(std::uint16_t port, const std::string& method, std::string target, const std::string& body = "",
+           ClientOptions options = {}) {
+  Poco::Net::HTTPSClientSession session("127.0.0.1", port, clientContext(options));
+  session.setTimeout(Poco::Timespan(10, 0));
+  Poco::Net::HTTPRequest request(method, target, Poco::Net::HTTPMessage::HTTP_1_1);
+  if (options.xrfkey) {
+    request.setURI(target + (target.find('?') == std::string::npos ? "?" : "&") + "xrfkey=" + kXrfkey);
+    request.set("X-Qlik-Xrfkey", kXrfkey);
+  }
+  request.set("X-Qlik-User", "UserDirectory=INTERNAL; UserId=sa_scheduler");
+  request.setContentType("application/json");
+  request.setContentLength(static_cast<std::streamsize>(body.size()));
+  session.sendRequest(request) << body;
+  Poco::Net::HTTPResponse response;
+  std::istream& in = session.receiveResponse(response);
+  Reply reply;
+  reply.status = response.getStatus();
+  reply.contentType = response.getContentType();
+  reply.retryAfter = response.get("Retry-After", "");
+  reply.contentLength = response.getContentLength();
+  Poco::StreamCopier::copyToString(in, reply.body);
+  return reply;
+}
+
+struct RunningSim {
+  explicit RunningSim(const std::string& scenario = kScenario, Clock& clock = SystemClock::instance())
+      : sim(scenarioFrom(scenario), SimulatorOptions{pkiDir()}, clock) {
+    Status started = sim.start();
+    INFO(started.toString());
+    REQUIRE(started.isOk());
+    REQUIRE(sim.port() != 0);
+  }
+  Poco::JSON::Object::Ptr record() { return parseObject(call(sim.port(), "GET", "/sim/record", "", {"", false}).body); }
+  void setFaults(const std::string& rules) {
+    Reply reply = call(sim.port(), "POST", "/sim/faults", rules, {"", false});
+    INFO(reply.body);
+    REQUIRE(reply.status == 200);
+  }
+  QrsSimulator sim;
+};
+
+TEST_CASE("over mutual TLS: /qrs/about answers, the xrfkey is enforced, a client certificate is required",
+          "[simulator][socket]") {
+  RunningSim running;
+  const std::uint16_t port = running.sim.port();
+
+  Reply about = call(port, "GET", "/qrs/about");
+  CHECK(about.status == 200);
+  CHECK_THAT(about.contentType, Catch::StartsWith("application/json"));
+  CHECK(parseObject(about.body)->getValue<std::string>("schemaPath") == "About");
+
+  Reply noKey = call(port, "GET", "/qrs/about", "", {"", false});
+  CHECK(noKey.status == 403);
+  CHECK_THAT(noKey.contentType, Catch::StartsWith("text/plain"));
+  CHECK(noKey.body == "XSRF prevention check failed. Possible XSRF discovered.");
+
+  CHECK_THROWS_AS(call(port, "GET", "/qrs/about", "", {"-", true}), Poco::Exception);
+  CHECK_THROWS_AS(call(port, "GET", "/qrs/about", "", {TestPki::instance().rogue(), true}), Poco::Exception);
+}
+
+TEST_CASE("a reload over the wire, on one keep-alive connection, driven by a manual clock", "[simulator][socket]") {
+  ManualClock clock;
+  RunningSim running(kScenario, clock);
+  Poco::Net::HTTPSClientSession session("127.0.0.1", running.sim.port(), clientContext({}));
+  session.setKeepAlive(true);
+  session.setTimeout(Poco::Timespan(10, 0));
+  auto exchange = [&](const std::string& method, const std::string& path) {
+    Poco::Net::HTTPRequest request(method, path + (path.find('?') == std::string::npos ? "?" : "&") +
+                                               "xrfkey=" + kXrfkey,
+                                   Poco::Net::HTTPMessage::HTTP_1_1);
+    request.setKeepAlive(true);
+    request.set("X-Qlik-Xrfkey", kXrfkey);
+    request.setContentLength(0);
+    session.sendRequest(request);
+    Poco::Net::HTTPResponse response;
+    std::string body;
+    Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
+    CHECK(response.getKeepAlive());
+    return std::make_pair(static_cast<int>(response.getStatus()), body);
+  };
+  auto [startStatus, startBody] = exchange("POST", std::string("/qrs/task/") + kTask + "/start/synchronous");
+  REQUIRE(startStatus == 201);
+  const std::string id = parseObject(startBody)->getValue<std::string>("value");
+  CHECK(exchange("GET", "/qrs/executionsession/" + id).first == 200);
+  clock.advance(1000ms);
+  CHECK(exchange("GET", "/qrs/executionsession/" + id).first == 404);
+  auto [listStatus, listBody] = exchange("GET", "/qrs/executionresult?filter=executionID%20eq%20" + id);
+  REQUIRE(listStatus == 200);
+  CHECK(parseArray(listBody)->getObject(0)->getValue<int>("status") == 7);
+  CHECK(exchange("POST", std::string("/qrs/task/") + kTask + "/stop").first == 204);
+  CHECK(exchange("GET", "/qrs/about").first == 200);  // still usable after a 204
+}
+
+TEST_CASE("fault status:N answers N, with Retry-After for 429 and when asked", "[simulator][socket][faults]") {
+  RunningSim running;
+  running.setFaults(R"([{"route":"/qrs/about","count":1,"action":"status:503","retry_after_s":7},
+                        {"route":"/qrs/reloadtask","count":1,"action":"status:429"}])");
+  Reply unavailable = call(running.sim.port(), "GET", "/qrs/about");
+  CHECK(unavailable.status == 503);
+  CHECK(unavailable.retryAfter == "7");
+  Reply limited = call(running.sim.port(), "GET", "/qrs/reloadtask");
+  CHECK(limited.status == 429);
+  CHECK(limited.retryAfter == "1");
+  CHECK(call(running.sim.port(), "GET", "/qrs/about").status == 200);  // count spent
+  auto applied = running.record()->getArray("faults_applied");
+  REQUIRE(applied->size() == 2);
+  CHECK(applied->getObject(0)->getValue<std::string>("action") == "status:503");
+}
+
+TEST_CASE("reset_before drops the request unprocessed, reset_after after processing it", "[simulator][socket][faults]") {
+  RunningSim running;
+  const std::string start = std::string("/qrs/task/") + kTask + "/start/synchronous";
+  running.setFaults(R"([{"route":"/qrs/task/*/start/synchronous","count":1,"action":"reset_before"}])");
+  CHECK_THROWS_AS(call(running.sim.port(), "POST", start), Poco::Exception);
+  auto record = running.record();
+  CHECK(record->getArray("starts")->size() == 0);
+  CHECK(record->getObject("requests")->getObject("by_route")->getValue<int>("POST /qrs/task/{id}/start/synchronous") == 1);
+
+  running.setFaults(R"([{"route":"/qrs/task/*/start/synchronous","count":1,"action":"reset_after"}])");
+  CHECK_THROWS_AS(call(running.sim.port(), "POST", start), Poco::Exception);
+  record = running.record();
+  REQUIRE(record->getArray("starts")->size() == 1);
+  CHECK(record->getArray("executions")->size() == 1);  // the reload really started
+  CHECK(call(running.sim.port(), "GET", "/qrs/executionsession").status == 200);
+}
+
+TEST_CASE("malformed_json and truncated answers", "[simulator][socket][faults]") {
+  RunningSim running;
+  running.setFaults(R"([{"route":"/qrs/about","count":1,"action":"malformed_json"},
+                        {"route":"/qrs/reloadtask","count":1,"action":"truncated"}])");
+  Reply malformed = call(running.sim.port(), "GET", "/qrs/about");
+  CHECK(malformed.status == 200);
+  CHECK_THAT(malformed.contentType, Catch::StartsWith("application/json"));
+  Poco::JSON::Parser parser;
+  CHECK_THROWS(parser.parse(malformed.body));
+
+  bool cutShort = false;
+  try {
+    Reply truncated = call(running.sim.port(), "GET", "/qrs/reloadtask");
+    cutShort = static_cast<std::streamsize>(truncated.body.size()) < truncated.contentLength;
+  } catch (const Poco::Exception&) {
+    cutShort = true;
+  }
+  CHECK(cutShort);
+  CHECK(call(running.sim.port(), "GET", "/qrs/reloadtask").status == 200);
+}
+
+TEST_CASE("tls_fail drops the next connections before the handshake", "[simulator][socket][faults]") {
+  RunningSim running;
+  running.setFaults(R"([{"count":2,"action":"tls_fail"}])");
+  CHECK_THROWS_AS(call(running.sim.port(), "GET", "/qrs/about"), Poco::Exception);
+  CHECK_THROWS_AS(call(running.sim.port(), "GET", "/qrs/about"), Poco::Exception);
+  CHECK(call(running.sim.port(), "GET", "/qrs/about").status == 200);
+  CHECK(running.record()->getArray("faults_applied")->size() == 2);
+}
+
+TEST_CASE("delay answers late, on the simulator's clock", "[simulator][socket][faults]") {
+  ManualClock clock;
+  RunningSim running(kScenario, clock);
+  running.setFaults(R"([{"route":"/qrs/task/*/start/synchronous","count":1,"action":"delay:5000"}])");
+  const std::uint16_t port = running.sim.port();
+  auto answer = std::async(std::launch::async, [port] {
+    return call(port, "POST", std::string("/qrs/task/") + kTask + "/start/synchronous");
+  });
+  REQUIRE(clock.waitForSleepers(1));
+  CHECK(answer.wait_for(0s) == std::future_status::timeout);
+  CHECK(running.record()->getArray("starts")->size() == 1);  // processed before the delay
+  clock.advance(5000ms);
+  Reply reply = answer.get();
+  CHECK(reply.status == 201);
+}
+
+TEST_CASE("down drops every connection for its duration, then the server recovers", "[simulator][socket][faults]") {
+  ManualClock clock;
+  RunningSim running(kScenario, clock);
+  running.setFaults(R"([{"route":"/qrs/about","count":1,"action":"down:1000"}])");
+  CHECK_THROWS_AS(call(running.sim.port(), "GET", "/qrs/about"), Poco::Exception);
+  CHECK_THROWS_AS(call(running.sim.port(), "GET", "/qrs/reloadtask"), Poco::Exception);
+  clock.advance(1000ms);
+  CHECK(call(running.sim.port(), "GET", "/qrs/reloadtask").status == 200);
+  CHECK(running.record()->getArray("faults_applied")->size() == 1);
+}
+
+TEST_CASE("start() names a missing PKI file and a port it cannot bind", "[simulator]") {
+  QrsSimulator missing(scenarioFrom("{}"), SimulatorOptions{"/nonexistent-pki"});
+  Status status = missing.start();
+  CHECK(status.code() == ErrorCode::kConfiguration);
+  CHECK_THAT(status.message(), Catch::Contains("/nonexistent-pki/server.pem"));
+
+  Poco::Net::ServerSocket taken;
+  taken.bind(Poco::Net::SocketAddress("127.0.0.1", 0), false, false);
+  taken.listen();
+  SimulatorOptions options{pkiDir()};
+  options.port = taken.address().port();
+  QrsSimulator clash(scenarioFrom("{}"), options);
+  Status bound = clash.start();
+  CHECK(bound.code() == ErrorCode::kUnavailable);
+  CHECK(clash.port() == 0);
+}
+
+}  // namespace
+}  // namespace qlik_reload::sim
