@@ -43,7 +43,9 @@ struct TransportTarget {
 //   NetException (refused, reset, no message, DNS, …)   → kUnavailable
 //   IOException, any other exception                    → kUnavailable with its text
 // The message names the phase and target, never a secret; the operation is
-// put in front by the caller.
+// put in front by the caller. For certificate failures it quotes the reason
+// OpenSSL recorded on this thread (tls.h lastVerifyFailure: "hostname
+// mismatch …"), so callers clear that before each connection.
 Status statusFromCurrentException(const TransportTarget& target, TransportPhase phase);
 
 }  // namespace qlik_reload::qrs

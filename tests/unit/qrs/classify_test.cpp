@@ -13,6 +13,7 @@
 #include <Poco/Timespan.h>
 
 #include "qrs/http_reply.h"
+#include "qrs/tls.h"
 #include "qrs/transport_error.h"
 
 using namespace qlik_reload;
@@ -133,6 +134,7 @@ TransportTarget target() {
 
 template <typename Throw>
 Status classifyThrown(Throw thrower, TransportPhase phase = TransportPhase::kWaiting) {
+  clearLastVerifyFailure();  // earlier TLS tests on this thread may have left a reason behind
   try {
     thrower();
   } catch (...) {
@@ -188,6 +190,12 @@ TEST_CASE("Exceptions become one Status each, most specific first", "[classify]"
     CHECK_THAT(status.message(), Catch::Contains(c.fragment));
     CHECK(status.httpStatus() == 0);
   }
+}
+
+TEST_CASE("A certificate failure quotes the reason OpenSSL gave during this handshake", "[classify]") {
+  clearLastVerifyFailure();
+  Status withoutReason = classifyThrown([] { throw Poco::Net::SSLException("certificate verify failed"); });
+  CHECK_THAT(withoutReason.message(), Catch::EndsWith("/ name qlikserver1: SSL Exception: certificate verify failed"));
 }
 
 TEST_CASE("A timeout while connecting names the connect timeout", "[classify]") {
