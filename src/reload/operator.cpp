@@ -188,7 +188,14 @@ Result<ReloadStatus> ReloadOperator::startWithPolicy(const StartRequest& request
                        "); following that execution instead of starting a second reload.";
         monitor_.trackSession(running, info);
         logInfo("site " + site_ + ": " + what + " is already running; attached to execution " + running.id);
-        return *monitor_.snapshot(running.id);
+        // The execution may be followed already (started through this worker
+        // by another caller): this answer still says that we attached.
+        ReloadStatus s = *monitor_.snapshot(running.id);
+        if (!s.attached) {
+          s.attached = true;
+          s.message = info.message + " " + s.message;
+        }
+        return s;
       }
       case IfRunning::kWait: {
         TrackInfo info;

@@ -214,7 +214,7 @@ TEST_CASE("A user QRS refuses gets 77", "[e2e]") {
   CHECK(env.realStarts(kTaskOk) == 0);
 }
 
-TEST_CASE("--timeout stops the reload in Qlik and exits 124", "[e2e]") {
+TEST_CASE("run with a timeout stops the reload in Qlik and exits 124", "[e2e]") {
   IntegrationEnv env("timeout-stop");
   CliResult r = env.cli({"run", "--task-id", kTaskLong, "--timeout", "2s", "--json"});
   INFO(r.describe());
@@ -225,7 +225,7 @@ TEST_CASE("--timeout stops the reload in Qlik and exits 124", "[e2e]") {
   CHECK(env.stops(kTaskLong) == 1);
 }
 
-TEST_CASE("--no-stop-on-timeout returns at the timeout and leaves the reload running", "[e2e]") {
+TEST_CASE("run with no-stop-on-timeout returns at the timeout and leaves the reload running", "[e2e]") {
   IntegrationEnv env("timeout-nostop");
   CliResult r = env.cli({"run", "--task-id", kTaskLong, "--timeout", "1500ms", "--no-stop-on-timeout", "--json"});
   INFO(r.describe());
@@ -269,7 +269,7 @@ TEST_CASE("start, status, wait and cancel walk QUEUED → RUNNING → STOPPING �
   REQUIRE(slow.exitCode == 0);
   const std::string slowId = str(slow.json, "execution_id");
   // Wait (bounded) until Qlik reports it running.
-  CliResult seen = env.cli({"wait", slowId, "--timeout", "1s", "--no-stop-on-timeout", "--json"});
+  CliResult seen = env.cli({"wait", slowId, "--timeout", "1s", "--json"});
   CHECK(seen.exitCode == 124);
   CHECK(str(seen.json, "state") == "RUNNING");
 

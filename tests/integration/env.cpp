@@ -64,8 +64,9 @@ IntegrationEnv::IntegrationEnv(const std::string& name, EnvOptions options)
     : name_(name), options_(std::move(options)) {
   static SslInit sslInit;
   dir_ = std::string(QLIK_TEST_TMP_DIR) + "/" + name + "-" + std::to_string(::getpid());
-  Poco::File(dir_).remove(true);
-  Poco::File(dir_).createDirectories();
+  Poco::File folder(dir_);
+  if (folder.exists()) folder.remove(true);
+  folder.createDirectories();
   if (options_.scenarioFile.empty()) options_.scenarioFile = QLIK_TEST_SOURCE_DIR "/tests/integration/scenario.json";
   startSim();
   if (options_.startWorker) startWorker();
@@ -95,7 +96,6 @@ void IntegrationEnv::stopSim(int sig) {
   if (!sim_) return;
   sim_->signal(sig);
   sim_->wait(15s);
-  sim_.reset();
 }
 
 Poco::JSON::Object::Ptr IntegrationEnv::workerConfig() const {
@@ -136,9 +136,7 @@ void IntegrationEnv::startWorker() {
 std::optional<int> IntegrationEnv::stopWorker(int sig) {
   if (!worker_) return std::nullopt;
   worker_->signal(sig);
-  auto rc = worker_->wait(15s);
-  worker_.reset();
-  return rc;
+  return worker_->wait(15s);
 }
 
 CliResult IntegrationEnv::cli(std::vector<std::string> args, std::map<std::string, std::string> env) {

@@ -8,6 +8,7 @@
 // parallel. Readiness is the programs' port files, never a sleep.
 #pragma once
 
+#include <csignal>
 #include <functional>
 #include <map>
 #include <memory>
