@@ -167,9 +167,8 @@ Clock::WallTime SimEngine::wallTimeOf(Clock::TimePoint time) const {
 
 int SimEngine::runningAttempts() const {
   int running = 0;
-  for (const Execution& execution : executions_) {
-    if (!execution.live) continue;
-    const Row& row = rows_[execution.rows.back()];
+  for (size_t index : live_) {
+    const Row& row = rows_[executions_[index].rows.back()];
     if (row.startedAt && !row.endedAt) ++running;
   }
   return running;
@@ -186,9 +185,8 @@ bool SimEngine::nextEvent(size_t& outExecution, EventKind& outKind, TimePoint& o
     }
   };
   const bool slotFree = scenario_.maxConcurrent == 0 || runningAttempts() < scenario_.maxConcurrent;
-  for (size_t i = 0; i < executions_.size(); ++i) {
+  for (size_t i : live_) {
     const Execution& execution = executions_[i];
-    if (!execution.live) continue;
     const Row& row = rows_[execution.rows.back()];
     if (execution.abortStartedAt) {
       auto abortTime = scaled(execution.task.abortMs);
@@ -261,7 +259,9 @@ void SimEngine::createRow(size_t executionIndex, size_t attemptIndex, TimePoint 
   addDetail(added, kDetailInfo, "Trying to start task. Sending task to slave scheduler", when);
 }
 
-void SimEngine::finishExecution(Execution& execution, int finalStatus, TimePoint when) {
+void SimEngine::finishExecution(size_t executionIndex, int finalStatus, TimePoint when) {
+  live_.erase(std::remove(live_.begin(), live_.end(), executionIndex), live_.end());
+  Execution& execution = executions_[executionIndex];
   execution.live = false;
   execution.finalStatus = finalStatus;
   execution.modifiedAt = when;
@@ -307,7 +307,7 @@ void SimEngine::apply(size_t executionIndex, EventKind kind, TimePoint when) {
             row.scriptLogSize = static_cast<std::int64_t>(row.scriptLog.size());
           }
         }
-        finishExecution(execution, qrs::kAborted, when);
+        finishExecution(executionIndex, qrs::kAborted, when);
       }
       break;
     case EventKind::kNextAttempt:
@@ -321,7 +321,7 @@ void SimEngine::apply(size_t executionIndex, EventKind kind, TimePoint when) {
       if (attempt.outcome == Outcome::kSkip) {
         setStatus(row, qrs::kSkipped, when, kDetailInfo);
         row.endedAt = when;
-        finishExecution(execution, qrs::kSkipped, when);
+        finishExecution(executionIndex, qrs::kSkipped, when);
         break;
       }
       setStatus(row, qrs::kStarted, when, kDetailInfo);
@@ -344,7 +344,7 @@ void SimEngine::apply(size_t executionIndex, EventKind kind, TimePoint when) {
       } else {
         int status = finalStatusOf(attempt.outcome);
         setStatus(row, status, when, isFailureStatus(status) ? kDetailError : kDetailInfo);
-        finishExecution(execution, status, when);
+        finishExecution(executionIndex, status, when);
       }
       break;
     }
@@ -364,8 +364,8 @@ SimEngine::TaskEntry* SimEngine::findTask(std::string_view id) {
 }
 
 SimEngine::Execution* SimEngine::liveExecutionOf(const std::string& taskId) {
-  for (auto it = executions_.rbegin(); it != executions_.rend(); ++it) {
-    if (it->live && it->task.id == taskId) return &*it;
+  for (size_t index : live_) {
+    if (executions_[index].task.id == taskId) return &executions_[index];
   }
   return nullptr;
 }
@@ -406,6 +406,7 @@ SimReply SimEngine::startLocked(TaskEntry& task, StartMode mode, const std::stri
     execution.createdAt = now;
     execution.modifiedAt = now;
     executions_.push_back(std::move(execution));
+    live_.push_back(executions_.size() - 1);
     createRow(executions_.size() - 1, 0, now);
     executionId = executions_.back().id;
   }
@@ -678,10 +679,20 @@ SimReply SimEngine::list(Collection collection, std::string_view filterText, boo
   advanceTo(clock_.now());
   Status checked = filter->checkAgainst(*prototypeOf(collection));
   if (!checked.isOk()) return SimReply::text(400, checked.message());
+  // Skip entities that cannot match before building their JSON: pollers
+  // filter by one id, and the lists only grow.
+  const std::optional<std::string> byId = filter->requiredValue("id");
+  const std::optional<std::string> byExecution = filter->requiredValue("executionID");
+  const std::optional<std::string> byTask = filter->requiredValue("taskID");
+  const std::optional<std::string> byReloadTask = filter->requiredValue("reloadTask.id");
+  auto excluded = [](const std::optional<std::string>& wanted, const std::string& value) {
+    return wanted && !equalsIgnoreCase(*wanted, value);
+  };
   auto array = newJsonArray();
   switch (collection) {
     case Collection::kReloadTask:
       for (const TaskEntry& task : tasks_) {
+        if (excluded(byId, task.spec.id)) continue;
         auto object = taskJson(task.spec, &task, true);
         if (filter->matches(*object)) array->add(full ? object : taskJson(task.spec, &task, false));
       }
@@ -689,13 +700,15 @@ SimReply SimEngine::list(Collection collection, std::string_view filterText, boo
     case Collection::kExecutionResult:
       for (const Row& row : rows_) {
         const Execution& execution = executions_[row.execution];
+        if (excluded(byExecution, execution.id) || excluded(byId, row.id) || excluded(byTask, execution.task.id)) continue;
         auto object = resultJson(row, execution, true);
         if (filter->matches(*object)) array->add(full ? object : resultJson(row, execution, false));
       }
       break;
     case Collection::kExecutionSession:
-      for (const Execution& execution : executions_) {
-        if (!execution.live) continue;
+      for (size_t index : live_) {
+        const Execution& execution = executions_[index];
+        if (excluded(byId, execution.id) || excluded(byReloadTask, execution.task.id)) continue;
         const Row& current = rows_[execution.rows.back()];
         auto object = sessionJson(execution, current, true);
         if (filter->matches(*object)) array->add(full ? object : sessionJson(execution, current, false));

@@ -194,7 +194,7 @@ class SimEngine {
   void setStatus(Row& row, int status, Clock::TimePoint when, int detailType);
   void addDetail(Row& row, int type, std::string message, Clock::TimePoint when);
   void createRow(size_t execution, size_t attempt, Clock::TimePoint when);
-  void finishExecution(Execution& execution, int finalStatus, Clock::TimePoint when);
+  void finishExecution(size_t execution, int finalStatus, Clock::TimePoint when);
   std::string buildScriptLog(const Execution& execution, const Row& row, bool aborted) const;
   Clock::TimePoint::duration scaled(std::int64_t ms) const;
 
@@ -226,6 +226,7 @@ class SimEngine {
   Scenario scenario_;  // tasks_ holds the current task set
   std::vector<TaskEntry> tasks_;
   std::deque<Execution> executions_;
+  std::vector<size_t> live_;  // indexes of executions_ whose session exists, oldest first
   std::deque<Row> rows_;
   std::map<std::string, Ticket> tickets_;
   std::map<std::string, std::string> nodeIds_;

@@ -512,6 +512,21 @@ bool Filter::matches(const Poco::JSON::Object& entity) const {
   return evaluate(*root_, entity);
 }
 
+std::optional<std::string> Filter::requiredValue(std::string_view property) const {
+  if (!root_) return std::nullopt;
+  auto fits = [&](const Node& node) {
+    return node.kind == Node::kCompare && node.op == FilterOp::kEq && equalsIgnoreCase(node.pathText, property) &&
+           (node.literal.kind == Literal::kString || node.literal.kind == Literal::kGuid);
+  };
+  if (fits(*root_)) return root_->literal.text;
+  if (root_->kind == Node::kAnd) {
+    for (const Node& child : root_->children) {
+      if (fits(child)) return child.literal.text;
+    }
+  }
+  return std::nullopt;
+}
+
 std::string Filter::describe() const {
   if (!root_) return "";
   std::ostringstream out;

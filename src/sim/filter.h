@@ -27,6 +27,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -49,6 +50,12 @@ class Filter {
   Status checkAgainst(const Poco::JSON::Object& prototype) const;
 
   bool matches(const Poco::JSON::Object& entity) const;
+
+  // When every match must satisfy `property eq '<value>'` (the whole filter
+  // is that comparison, or an "and" with it as a direct part), the value, so
+  // a caller can skip entities cheaply. `property` is a dotted path compared
+  // case-insensitively; only string and GUID values qualify.
+  std::optional<std::string> requiredValue(std::string_view property) const;
 
   // Canonical text of the parsed tree, e.g. "((a eq 'x') or ((b eq 1) and (c ne null)))",
   // for tests and logs. "" for a match-all filter.

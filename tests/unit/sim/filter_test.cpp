@@ -171,3 +171,30 @@ TEST_CASE("unknown properties and enum names are rejected against the collection
 
 }  // namespace
 }  // namespace qlik_reload::sim
+
+namespace qlik_reload::sim {
+namespace {
+
+TEST_CASE("requiredValue finds an eq on a property that every match must satisfy", "[filter]") {
+  const std::string guid = "2a8e1c4e-3f11-4b8a-9a57-0c1d2e3f4a5b";
+  auto [text, property, expected] = GENERATE_COPY(table<std::string, std::string, std::string>({
+      {"executionID eq " + guid, "executionID", guid},
+      {"ExecutionId eq " + guid, "executionID", guid},
+      {"(executionID eq 'abc')", "executionID", "abc"},
+      {"status eq 8 and executionID eq " + guid, "executionID", guid},
+      {"reloadTask.id eq " + guid + " and status eq 2", "reloadtask.ID", guid},
+      {"executionID eq " + guid + " or status eq 8", "executionID", ""},
+      {"executionID ne " + guid, "executionID", ""},
+      {"executionID eq 5", "executionID", ""},
+      {"id eq " + guid, "executionID", ""},
+      {"", "executionID", ""},
+  }));
+  CAPTURE(text, property);
+  Result<Filter> filter = Filter::parse(text);
+  REQUIRE(filter.isOk());
+  std::optional<std::string> value = filter->requiredValue(property);
+  CHECK(value.value_or("") == expected);
+}
+
+}  // namespace
+}  // namespace qlik_reload::sim
