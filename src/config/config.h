@@ -3,6 +3,16 @@
 // fail with ErrorCode::kConfiguration and a message naming the key (as a
 // path: sites.default.tls.ca_file) or the file.
 //
+// Strict: no comments, no duplicate keys, integers only where a number is
+// expected, null is never a value. A UTF-8 byte-order mark is skipped. Rules
+// beyond the shape below: auth.type is "certificate"; tls.verify is full
+// (default), chain or none; ca_file is required unless verify is none;
+// server_name only with verify full; site names are 1-64 characters of
+// [A-Za-z0-9_.-]; every *_ms value is 1..3600000 and poll.max_ms >=
+// poll.initial_ms; listen.port is 0..65535; log_level is debug, info, warn or
+// error. The passphrase file's trailing line breaks are dropped; its content
+// never appears in a message.
+//
 // {
 //   "listen": {"host": "127.0.0.1", "port": 9090},
 //   "log_level": "info",

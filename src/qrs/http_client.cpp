@@ -42,6 +42,7 @@ constexpr long kSessionKeepAliveSeconds = 5;
 // "log" is no log.
 constexpr std::uint64_t kMaxScriptLogBytes = 1ULL << 30;
 constexpr std::size_t kMaxTicketLength = 256;
+constexpr std::size_t kMaxErrorBodyBytes = 64 * 1024;
 
 const std::string kGet = "GET";
 const std::string kPost = "POST";
@@ -161,7 +162,11 @@ struct HttpQrsClient::Impl {
       }
       const bool success = reply.status >= 200 && reply.status <= 299;
       const bool tail = request.mode == BodyMode::kTail && success;
-      const std::size_t limit = tail ? request.tailBytes : options.maxResponseBytes;
+      // Of an error answer only the start is quoted, so a long one is cut
+      // rather than failed: a 503 must stay a (retryable) 503.
+      const std::size_t limit = tail      ? request.tailBytes
+                                : success ? options.maxResponseBytes
+                                          : std::min(options.maxResponseBytes, kMaxErrorBodyBytes);
 
       std::array<char, 16384> buffer{};
       std::uint64_t total = 0;
@@ -179,6 +184,7 @@ struct HttpQrsClient::Impl {
             }
             if (total > kMaxScriptLogBytes) tooLarge = true;
           } else if (reply.body.size() + count > limit) {
+            reply.body.append(buffer.data(), limit - reply.body.size());
             tooLarge = true;
           } else {
             reply.body.append(buffer.data(), count);
@@ -186,14 +192,16 @@ struct HttpQrsClient::Impl {
         }
         if (tooLarge || !in) break;
       }
-      if (tooLarge) {
-        // The rest of the answer is unread, so the connection cannot be reused.
+      // When tooLarge, the rest of the answer is unread and the connection
+      // cannot be reused: `session` is dropped with this scope.
+      if (tooLarge && success) {
         std::uint64_t shown = tail ? kMaxScriptLogBytes : limit;
         Status status = Status::protocol(request.operation + ": answer larger than " + std::to_string(shown) +
                                          " bytes (HTTP " + std::to_string(reply.status) + ")");
         status.setHttpStatus(reply.status);
         return status;
       }
+      if (tooLarge) return reply;
       if (tail && reply.body.size() > limit) reply.body.erase(0, reply.body.size() - limit);
       if (response.hasContentLength() && response.getContentLength64() >= 0 &&
           total != static_cast<std::uint64_t>(response.getContentLength64()) && reply.status != 204 &&

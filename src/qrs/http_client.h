@@ -15,10 +15,11 @@
 // (kInvalidArgument).
 //
 // Limits. connectTimeout bounds the TCP connect plus TLS handshake;
-// readTimeout bounds every wait for data while sending and reading. Answers
-// larger than maxResponseBytes fail with kProtocol ("answer larger than N
-// bytes"); downloadScriptLog instead keeps the last maxTailBytes while it
-// streams. getExecutionResults splits long id lists so each URL stays under
+// readTimeout bounds every wait for data while sending and reading. Success
+// answers larger than maxResponseBytes fail with kProtocol ("answer larger
+// than N bytes"); of error answers only the first 64 KiB are kept (they are
+// quoted, not decoded); downloadScriptLog keeps the last maxTailBytes while
+// it streams (and gives up past 1 GiB). getExecutionResults splits long id lists so each URL stays under
 // kMaxRequestUrlLength (filter.h) and concatenates the answers in order.
 //
 // Connections. Up to maxConnections idle keep-alive connections are kept and

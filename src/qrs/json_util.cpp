@@ -29,6 +29,8 @@ const char* jsonTypeName(const Poco::Dynamic::Var& value) {
 }
 
 Result<Poco::Dynamic::Var> parseJsonText(std::string_view text, std::string_view what) {
+  // A UTF-8 byte-order mark is not JSON, but .NET servers sometimes send one.
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   std::size_t first = 0;
   while (first < text.size() && isJsonSpace(text[first])) ++first;
   if (first == text.size()) return Status::protocol(std::string(what) + ": empty answer");

@@ -16,7 +16,8 @@ namespace qlik_reload::qrs {
 const char* jsonTypeName(const Poco::Dynamic::Var& value);
 
 // Parses one complete JSON text of any kind (object, array or scalar; Poco's
-// own parser refuses top-level scalars). Fails with kProtocol, message
+// own parser refuses top-level scalars), after an optional UTF-8 byte-order
+// mark. Fails with kProtocol, message
 // "<what>: <reason>" where reason is Poco's parse error or "empty answer".
 // Never throws.
 Result<Poco::Dynamic::Var> parseJsonText(std::string_view text, std::string_view what);

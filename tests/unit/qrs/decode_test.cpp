@@ -48,6 +48,7 @@ TEST_CASE("Start reply: value object and bare string are both accepted", "[decod
       {R"("2a8e1c4e-3f11-4b8a-9a57-0c1d2e3f4a5b")", kExecution},
       {" \r\n\"2a8e1c4e-3f11-4b8a-9a57-0c1d2e3f4a5b\"\n", kExecution},
       {R"({"value":"00000000-0000-0000-0000-000000000000"})", "00000000-0000-0000-0000-000000000000"},
+      {"\xEF\xBB\xBF{\"value\":\"2a8e1c4e-3f11-4b8a-9a57-0c1d2e3f4a5b\"}", kExecution},
   }));
   CAPTURE(body);
   Result<StartReply> reply = decodeStartReply(body);

@@ -272,6 +272,18 @@ TEST_CASE_METHOD(Fixture, "An oversized answer is a protocol error and its conne
   CHECK(requests[0].connection != requests[1].connection);
 }
 
+TEST_CASE_METHOD(Fixture, "A long error answer is cut, not turned into a protocol error", "[http][limits]") {
+  server.script("GET", "/qrs/about", textAnswer(503, "Busy " + std::string(200000, '.')));
+  auto o = options();
+  o.maxResponseBytes = 1000;
+  auto qrs = make(o);
+  Result<AboutInfo> busy = qrs->about();
+  REQUIRE_FALSE(busy.isOk());
+  CHECK(busy.status().code() == ErrorCode::kUnavailable);
+  CHECK(busy.status().httpStatus() == 503);
+  CHECK_THAT(busy.status().message(), Catch::StartsWith("about: QRS 503 Busy ...."));
+}
+
 TEST_CASE_METHOD(Fixture, "A server that closes without answering is unavailable, and not asked twice",
                  "[http][transport]") {
   ScriptedAnswer hangUp;
