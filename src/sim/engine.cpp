@@ -681,12 +681,13 @@ SimReply SimEngine::list(Collection collection, std::string_view filterText, boo
   if (!checked.isOk()) return SimReply::text(400, checked.message());
   // Skip entities that cannot match before building their JSON: pollers
   // filter by one id, and the lists only grow.
-  const std::optional<std::string> byId = filter->requiredValue("id");
-  const std::optional<std::string> byExecution = filter->requiredValue("executionID");
-  const std::optional<std::string> byTask = filter->requiredValue("taskID");
-  const std::optional<std::string> byReloadTask = filter->requiredValue("reloadTask.id");
-  auto excluded = [](const std::optional<std::string>& wanted, const std::string& value) {
-    return wanted && !equalsIgnoreCase(*wanted, value);
+  using Values = std::optional<std::set<std::string>>;
+  const Values byId = filter->requiredValues("id");
+  const Values byExecution = filter->requiredValues("executionID");
+  const Values byTask = filter->requiredValues("taskID");
+  const Values byReloadTask = filter->requiredValues("reloadTask.id");
+  auto excluded = [](const Values& wanted, const std::string& value) {
+    return wanted && wanted->count(toLower(value)) == 0;
   };
   auto array = newJsonArray();
   switch (collection) {

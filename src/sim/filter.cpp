@@ -512,16 +512,26 @@ bool Filter::matches(const Poco::JSON::Object& entity) const {
   return evaluate(*root_, entity);
 }
 
-std::optional<std::string> Filter::requiredValue(std::string_view property) const {
+std::optional<std::set<std::string>> Filter::requiredValues(std::string_view property) const {
   if (!root_) return std::nullopt;
   auto fits = [&](const Node& node) {
     return node.kind == Node::kCompare && node.op == FilterOp::kEq && equalsIgnoreCase(node.pathText, property) &&
            (node.literal.kind == Literal::kString || node.literal.kind == Literal::kGuid);
   };
-  if (fits(*root_)) return root_->literal.text;
+  auto valuesOf = [&](const Node& node) -> std::optional<std::set<std::string>> {
+    if (fits(node)) return std::set<std::string>{toLower(node.literal.text)};
+    if (node.kind != Node::kOr) return std::nullopt;
+    std::set<std::string> values;
+    for (const Node& child : node.children) {
+      if (!fits(child)) return std::nullopt;
+      values.insert(toLower(child.literal.text));
+    }
+    return values;
+  };
+  if (auto values = valuesOf(*root_)) return values;
   if (root_->kind == Node::kAnd) {
     for (const Node& child : root_->children) {
-      if (fits(child)) return child.literal.text;
+      if (auto values = valuesOf(child)) return values;
     }
   }
   return std::nullopt;

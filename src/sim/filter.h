@@ -28,6 +28,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -51,11 +52,12 @@ class Filter {
 
   bool matches(const Poco::JSON::Object& entity) const;
 
-  // When every match must satisfy `property eq '<value>'` (the whole filter
-  // is that comparison, or an "and" with it as a direct part), the value, so
-  // a caller can skip entities cheaply. `property` is a dotted path compared
+  // When every match must have `property` equal to one of a few values (the
+  // filter is "property eq 'v'", an "or" of such comparisons, or an "and"
+  // with one of those as a direct part), those values in lower case, so a
+  // caller can skip entities cheaply. `property` is a dotted path compared
   // case-insensitively; only string and GUID values qualify.
-  std::optional<std::string> requiredValue(std::string_view property) const;
+  std::optional<std::set<std::string>> requiredValues(std::string_view property) const;
 
   // Canonical text of the parsed tree, e.g. "((a eq 'x') or ((b eq 1) and (c ne null)))",
   // for tests and logs. "" for a match-all filter.

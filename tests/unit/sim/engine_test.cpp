@@ -498,6 +498,14 @@ TEST_CASE("the plain lists answer condensed entities, /full and /{id} full ones"
   CHECK(parseArray(sim.engine.list(Collection::kExecutionSession, "executionResult.status eq Triggered", true).body)
             ->size() == 1);
 
+  // Batched polling: several executions in one "or" list.
+  sim.clock.advance(std::chrono::seconds(11));
+  const std::string other = sim.startSync(kTaskB);
+  CHECK(sim.results("(ExecutionId eq " + id + " or ExecutionId eq " + other + ")")->size() == 2);
+  CHECK(sim.results("(ExecutionId eq " + id + " or ExecutionId eq " + other + ") and status eq FinishedSuccess")
+            ->size() == 1);
+  CHECK(sim.results("executionID eq " + id + " or taskID eq " + std::string(kTaskB))->size() == 2);
+
   SimReply bad = sim.engine.list(Collection::kExecutionResult, "status eq", false);
   CHECK(bad.status == 400);
   CHECK(bad.body == "Cannot parse the expression: status eq");

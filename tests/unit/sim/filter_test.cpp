@@ -175,25 +175,32 @@ TEST_CASE("unknown properties and enum names are rejected against the collection
 namespace qlik_reload::sim {
 namespace {
 
-TEST_CASE("requiredValue finds an eq on a property that every match must satisfy", "[filter]") {
-  const std::string guid = "2a8e1c4e-3f11-4b8a-9a57-0c1d2e3f4a5b";
+TEST_CASE("requiredValues finds the values a property must equal in every match", "[filter]") {
+  const std::string a = "2a8e1c4e-3f11-4b8a-9a57-0c1d2e3f4a5b";
+  const std::string b = "7f3c0000-1111-4222-8333-444455556666";
   auto [text, property, expected] = GENERATE_COPY(table<std::string, std::string, std::string>({
-      {"executionID eq " + guid, "executionID", guid},
-      {"ExecutionId eq " + guid, "executionID", guid},
-      {"(executionID eq 'abc')", "executionID", "abc"},
-      {"status eq 8 and executionID eq " + guid, "executionID", guid},
-      {"reloadTask.id eq " + guid + " and status eq 2", "reloadtask.ID", guid},
-      {"executionID eq " + guid + " or status eq 8", "executionID", ""},
-      {"executionID ne " + guid, "executionID", ""},
-      {"executionID eq 5", "executionID", ""},
-      {"id eq " + guid, "executionID", ""},
-      {"", "executionID", ""},
+      {"executionID eq " + a, "executionID", a},
+      {"ExecutionId eq 2A8E1C4E-3F11-4B8A-9A57-0C1D2E3F4A5B", "executionID", a},
+      {"(executionID eq 'ABC')", "executionID", "abc"},
+      {"status eq 8 and executionID eq " + a, "executionID", a},
+      {"reloadTask.id eq " + a + " and status eq 2", "reloadtask.ID", a},
+      {"(ExecutionId eq " + b + " or ExecutionId eq " + a + ")", "executionID", a + " " + b},
+      {"(ExecutionId eq " + a + " or ExecutionId eq " + b + ") and status eq 7", "executionID", a + " " + b},
+      {"executionID eq " + a + " or status eq 8", "executionID", "-"},
+      {"executionID ne " + a, "executionID", "-"},
+      {"executionID eq 5", "executionID", "-"},
+      {"id eq " + a, "executionID", "-"},
+      {"", "executionID", "-"},
   }));
   CAPTURE(text, property);
   Result<Filter> filter = Filter::parse(text);
   REQUIRE(filter.isOk());
-  std::optional<std::string> value = filter->requiredValue(property);
-  CHECK(value.value_or("") == expected);
+  auto values = filter->requiredValues(property);
+  std::string joined = values ? "" : "-";
+  if (values) {
+    for (const std::string& value : *values) joined += (joined.empty() ? "" : " ") + value;
+  }
+  CHECK(joined == expected);
 }
 
 }  // namespace
