@@ -1,5 +1,8 @@
 #include "sim/simulator.h"
 
+#include <condition_variable>
+#include <mutex>
+
 #include <Poco/Exception.h>
 #include <Poco/File.h>
 #include <Poco/Net/Context.h>
@@ -79,6 +82,8 @@ class QrsSimulator::Impl {
   void stop();
   void serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
   bool admitConnection() { return !faults_.onConnection(); }
+  // Waits on the clock for a delay fault; stop() cuts the wait short.
+  void delay(std::chrono::milliseconds duration);
 
   SimulatorOptions options_;
   Clock& clock_;
@@ -87,6 +92,9 @@ class QrsSimulator::Impl {
   Router router_;
   std::uint16_t port_ = 0;
   bool started_ = false;
+  std::mutex delayMutex_;
+  std::condition_variable delayWake_;
+  bool stopping_ = false;
   Poco::Net::Context::Ptr context_;
   std::unique_ptr<Poco::ThreadPool> pool_;
   std::unique_ptr<Poco::Net::HTTPServer> server_;
@@ -193,7 +201,7 @@ void QrsSimulator::Impl::serve(Poco::Net::HTTPServerRequest& request, Poco::Net:
       return;
     case FaultAction::kDelay: {
       SimReply reply = router_.handle(sim);
-      clock_.sleepFor(std::chrono::milliseconds(fault->durationMs));
+      delay(std::chrono::milliseconds(fault->durationMs));
       writeReply(response, reply);
       return;
     }
@@ -220,6 +228,12 @@ void QrsSimulator::Impl::serve(Poco::Net::HTTPServerRequest& request, Poco::Net:
       return;
     }
   }
+}
+
+void QrsSimulator::Impl::delay(std::chrono::milliseconds duration) {
+  std::unique_lock<std::mutex> lock(delayMutex_);
+  const Clock::TimePoint deadline = clock_.now() + duration;
+  while (!stopping_ && clock_.now() < deadline) clock_.waitUntil(lock, delayWake_, deadline);
 }
 
 Status QrsSimulator::Impl::start() {
@@ -293,6 +307,11 @@ Status QrsSimulator::Impl::start() {
 }
 
 void QrsSimulator::Impl::stop() {
+  {
+    std::lock_guard<std::mutex> lock(delayMutex_);
+    stopping_ = true;
+  }
+  delayWake_.notify_all();
   try {
     if (server_) {
       server_->stopAll(true);

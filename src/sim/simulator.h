@@ -14,8 +14,9 @@
 // further connections wait in a queue of maxQueued.
 //
 // start() returns once the socket is bound and the server accepts
-// connections, so callers never sleep for readiness. stop() closes open
-// connections and joins the threads; the destructor calls it. start/stop
+// connections, so callers never sleep for readiness. stop() ends pending
+// fault delays, closes open connections and joins the threads; the
+// destructor calls it. A stopped simulator cannot be started again. start/stop
 // are not meant to race with each other; everything else is thread-safe.
 #pragma once
 

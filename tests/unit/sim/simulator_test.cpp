@@ -281,6 +281,23 @@ TEST_CASE("delay answers late, on the simulator's clock", "[simulator][socket][f
   CHECK(reply.status == 201);
 }
 
+TEST_CASE("stop() ends a pending delay instead of waiting it out", "[simulator][socket][faults]") {
+  ManualClock clock;
+  RunningSim running(kScenario, clock);
+  running.setFaults(R"([{"route":"/qrs/about","action":"delay:3600000"}])");
+  const std::uint16_t port = running.sim.port();
+  auto answer = std::async(std::launch::async, [port] {
+    try {
+      return call(port, "GET", "/qrs/about").status;
+    } catch (const Poco::Exception&) {
+      return -1;
+    }
+  });
+  REQUIRE(clock.waitForSleepers(1));
+  running.sim.stop();  // the clock never moves: only stop() can end the delay
+  CHECK(answer.wait_for(10s) == std::future_status::ready);
+}
+
 TEST_CASE("down drops every connection for its duration, then the server recovers", "[simulator][socket][faults]") {
   ManualClock clock;
   RunningSim running(kScenario, clock);
