@@ -104,9 +104,18 @@ class SimEngine {
 
   // ---- Test hooks (/sim/...).
 
-  // GET /sim/record: {"starts":[...],"stops":[...],"executions":[...],
-  // "requests":{"total":n,"by_route":{...}},"faults_applied":[...]}
-  // (see the definition for every field).
+  // GET /sim/record, the simulator's own account of what happened:
+  //   {"starts": [{"task_id", "task_name", "execution_id" (zero GUID when
+  //                nothing started), "mode" ("synchronous"|"asynchronous"),
+  //                "user", "at"}],
+  //    "stops": [{"task_id", "at", "had_session": bool}],
+  //    "executions": [{"execution_id", "task_id", "task_name", "user",
+  //                    "created_at", "attempts": [{"result_id", "status",
+  //                    "status_name"}], "live": bool,
+  //                    "final_status": n|null, "final_status_name": s|null}],
+  //    "requests": {"total": n, "by_route": {"GET /qrs/executionsession/{id}": n, ...}},
+  //    "faults_applied": [{"action", "route", "method", "path", "at"}]}
+  // Times are ISO 8601 like QRS's; unknown tasks are not recorded.
   SimReply record();
   Poco::JSON::Object::Ptr recordJson();
   // DELETE /sim/record: forgets starts, stops, request counts and applied
