@@ -251,7 +251,8 @@ void readAuth(Reader& reader, const ObjectPtr& site, const std::string& sitePath
   std::string type;
   reader.string(auth, path, "type", true, type);
   if (reader.ok() && type != "certificate") {
-    reader.fail(join(path, "type"), "expected \"certificate\" (the only supported type), got \"" + excerpt(type, 40) + "\"");
+    reader.fail(join(path, "type"),
+                "expected \"certificate\" (the only supported type), got \"" + excerpt(type, 40) + "\"");
   }
   qrs.clientCertFile = reader.file(auth, path, "client_cert", true);
   qrs.clientKeyFile = reader.file(auth, path, "client_key", true);

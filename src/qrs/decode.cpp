@@ -24,7 +24,9 @@ Status wrongType(const std::string& path, const char* expected, const Var& found
   return Status::protocol(path + ": expected " + expected + ", got " + jsonTypeName(found));
 }
 
-bool isObject(const Var& v) { return !v.isEmpty() && v.type() == typeid(ObjectPtr) && !v.extract<ObjectPtr>().isNull(); }
+bool isObject(const Var& v) {
+  return !v.isEmpty() && v.type() == typeid(ObjectPtr) && !v.extract<ObjectPtr>().isNull();
+}
 bool isArray(const Var& v) { return !v.isEmpty() && v.type() == typeid(ArrayPtr) && !v.extract<ArrayPtr>().isNull(); }
 
 Result<ObjectPtr> asObject(const Var& v, const std::string& path) {

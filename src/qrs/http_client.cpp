@@ -94,32 +94,34 @@ struct Request {
 }  // namespace
 
 struct HttpQrsClient::Impl {
-  ConnectionOptions options;
-  QrsEndpoint endpoint;
-  Poco::Net::Context::Ptr context;
-  TransportTarget target;
-  std::string userHeader;
-  SessionPool pool;
+  ConnectionOptions options_;
+  QrsEndpoint endpoint_;
+  Poco::Net::Context::Ptr context_;
+  TransportTarget target_;
+  std::string userHeader_;
+  SessionPool pool_;
 
   Impl(ConnectionOptions opts, QrsEndpoint ep, Poco::Net::Context::Ptr ctx)
-      : options(std::move(opts)),
-        endpoint(std::move(ep)),
-        context(std::move(ctx)),
-        userHeader("UserDirectory=" + options.userDirectory + "; UserId=" + options.userId),
-        pool(static_cast<std::size_t>(options.maxConnections), kPoolIdleLimit) {
-    target.origin = endpoint.origin;
-    target.verify = options.verify;
-    target.caFile = options.caFile;
-    target.expectedName = expectedServerName(options, endpoint);
-    target.connectTimeout = options.connectTimeout;
-    target.readTimeout = options.readTimeout;
+      : options_(std::move(opts)),
+        endpoint_(std::move(ep)),
+        context_(std::move(ctx)),
+        userHeader_("UserDirectory=" + options_.userDirectory + "; UserId=" + options_.userId),
+        pool_(static_cast<std::size_t>(options_.maxConnections), kPoolIdleLimit) {
+    target_.origin = endpoint_.origin;
+    target_.verify = options_.verify;
+    target_.caFile = options_.caFile;
+    target_.expectedName = expectedServerName(options_, endpoint_);
+    target_.connectTimeout = options_.connectTimeout;
+    target_.readTimeout = options_.readTimeout;
   }
 
   std::unique_ptr<PooledSession> newSession() const {
     auto session =
-        std::make_unique<PooledSession>(endpoint.host, static_cast<Poco::UInt16>(endpoint.port), context);
-    const auto micros = [](Duration d) { return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(d.count()) * 1000); };
-    session->setTimeout(micros(options.connectTimeout), micros(options.readTimeout), micros(options.readTimeout));
+        std::make_unique<PooledSession>(endpoint_.host, static_cast<Poco::UInt16>(endpoint_.port), context_);
+    const auto micros = [](Duration d) {
+      return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(d.count()) * 1000);
+    };
+    session->setTimeout(micros(options_.connectTimeout), micros(options_.readTimeout), micros(options_.readTimeout));
     session->setKeepAlive(true);
     session->setKeepAliveTimeout(Poco::Timespan(kSessionKeepAliveSeconds, 0));
     return session;
@@ -138,7 +140,7 @@ struct HttpQrsClient::Impl {
       Poco::Net::HTTPRequest httpRequest(*request.method, pathAndQuery, Poco::Net::HTTPMessage::HTTP_1_1);
       httpRequest.setKeepAlive(true);
       httpRequest.set("X-Qlik-Xrfkey", xrfKey);
-      httpRequest.set("X-Qlik-User", userHeader);
+      httpRequest.set("X-Qlik-User", userHeader_);
       httpRequest.setContentType("application/json");
       httpRequest.set("Accept", request.accept);
       httpRequest.set("User-Agent", "qlik-reload/" QLIK_RELOAD_VERSION);
@@ -165,8 +167,8 @@ struct HttpQrsClient::Impl {
       // Of an error answer only the start is quoted, so a long one is cut
       // rather than failed: a 503 must stay a (retryable) 503.
       const std::size_t limit = tail      ? request.tailBytes
-                                : success ? options.maxResponseBytes
-                                          : std::min(options.maxResponseBytes, kMaxErrorBodyBytes);
+                                : success ? options_.maxResponseBytes
+                                          : std::min(options_.maxResponseBytes, kMaxErrorBodyBytes);
 
       std::array<char, 16384> buffer{};
       std::uint64_t total = 0;
@@ -206,19 +208,27 @@ struct HttpQrsClient::Impl {
       if (response.hasContentLength() && response.getContentLength64() >= 0 &&
           total != static_cast<std::uint64_t>(response.getContentLength64()) && reply.status != 204 &&
           reply.status != 304) {
-        return Status::unavailable(request.operation + ": QRS at " + endpoint.origin +
+        return Status::unavailable(request.operation + ": QRS at " + endpoint_.origin +
                                    " closed the connection after " + std::to_string(total) + " of " +
                                    std::to_string(response.getContentLength64()) + " bytes");
       }
-      if (response.getKeepAlive()) pool.giveBack(std::move(session));
+      if (response.getKeepAlive()) pool_.giveBack(std::move(session));
       return reply;
     } catch (const Poco::TimeoutException&) {
       // A slow QRS is not a closed connection: never a reason to re-send.
-      return statusFromCurrentException(target, phase).withContext(request.operation);
+      return statusFromCurrentException(target_, phase).withContext(request.operation);
     } catch (...) {
-      Status status = statusFromCurrentException(target, phase);
+      Status status = statusFromCurrentException(target_, phase);
       staleSymptom = reused && status.code() == ErrorCode::kUnavailable &&
                      (phase == TransportPhase::kSending || phase == TransportPhase::kWaiting);
+      if (!reused && phase == TransportPhase::kWaiting && status.code() == ErrorCode::kUnavailable) {
+        // TLS 1.3 servers check our certificate after the handshake; a refusal
+        // can then arrive as a reset or a silent close instead of an alert.
+        // Not certain enough to reclassify, worth saying.
+        status = Status(status.code(), status.message() +
+                                           " (right after the TLS handshake: QRS may have refused our client "
+                                           "certificate)");
+      }
       return status.withContext(request.operation);
     }
   }
@@ -230,7 +240,7 @@ struct HttpQrsClient::Impl {
     std::string xrfKey = newXrfKey();
     std::string pathAndQuery;
     try {
-      uri.setPath(endpoint.pathPrefix + request.path);
+      uri.setPath(endpoint_.pathPrefix + request.path);
       for (const auto& [name, value] : request.query) uri.addQueryParameter(name, value);
       uri.addQueryParameter("xrfkey", xrfKey);
       pathAndQuery = uri.getPathAndQuery();
@@ -244,7 +254,7 @@ struct HttpQrsClient::Impl {
     }
 
     const auto started = std::chrono::steady_clock::now();
-    std::unique_ptr<PooledSession> session = pool.takeIdle();
+    std::unique_ptr<PooledSession> session = pool_.takeIdle();
     const bool reused = session != nullptr;
     if (!session) session = newSession();
     bool stale = false;
@@ -257,7 +267,7 @@ struct HttpQrsClient::Impl {
     if (logLevel() <= LogLevel::kDebug) {
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
       std::string outcome = reply.isOk() ? "HTTP " + std::to_string(reply->status) : reply.status().toString();
-      logDebug("QRS " + *request.method + " " + endpoint.pathPrefix + request.path + " → " + outcome + " in " +
+      logDebug("QRS " + *request.method + " " + endpoint_.pathPrefix + request.path + " → " + outcome + " in " +
                std::to_string(ms.count()) + " ms");
     }
     return reply;
@@ -322,7 +332,7 @@ HttpQrsClient::HttpQrsClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)
 
 HttpQrsClient::~HttpQrsClient() = default;
 
-const std::string& HttpQrsClient::origin() const { return impl_->endpoint.origin; }
+const std::string& HttpQrsClient::origin() const { return impl_->endpoint_.origin; }
 
 Result<StartReply> HttpQrsClient::startTask(std::string_view taskId) {
   if (Status s = requireGuid(taskId, "task id", "start task"); !s.isOk()) return s;
@@ -383,7 +393,7 @@ Result<std::vector<ExecutionResult>> HttpQrsClient::getExecutionResults(const st
   // What the URL holds besides the filter's value, measured the same way the
   // request will be built.
   Poco::URI skeleton;
-  skeleton.setPath(impl_->endpoint.pathPrefix + path);
+  skeleton.setPath(impl_->endpoint_.pathPrefix + path);
   skeleton.addQueryParameter("filter", "");
   skeleton.addQueryParameter("xrfkey", std::string(kXrfKeyLength, 'x'));
   const std::size_t fixed = skeleton.getPathAndQuery().size();

@@ -183,7 +183,8 @@ Status checkCaFile(const std::string& caFile) {
   if (!ctx) return Status::internal(withDetail("cannot create an OpenSSL context", takeOpenSslErrors()));
   ERR_clear_error();
   if (SSL_CTX_load_verify_locations(ctx.get(), caFile.c_str(), nullptr) != 1) {
-    return Status::configuration(withDetail("ca_file " + caFile + " holds no usable PEM certificate", takeOpenSslErrors()));
+    return Status::configuration(
+        withDetail("ca_file " + caFile + " holds no usable PEM certificate", takeOpenSslErrors()));
   }
   return Status::ok();
 }

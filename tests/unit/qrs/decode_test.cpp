@@ -263,7 +263,8 @@ TEST_CASE("Ticket, reload tasks and about", "[decode]") {
   REQUIRE(about.isOk());
   CHECK(about->buildVersion == "30.4.0.0");
   CHECK(about->nodeType == 1);
-  checkProtocolFailure(decodeAbout(R"({"nodeType":"central"})").status(), "about.nodeType: expected a number, got string");
+  checkProtocolFailure(decodeAbout(R"({"nodeType":"central"})").status(),
+                       "about.nodeType: expected a number, got string");
   checkProtocolFailure(decodeAbout("[]").status(), "about: expected an object, got array");
 }
 

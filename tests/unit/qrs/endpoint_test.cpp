@@ -6,14 +6,15 @@ using namespace qlik_reload;
 using namespace qlik_reload::qrs;
 
 TEST_CASE("QRS URLs: host, default port 4242, virtual-proxy prefix", "[endpoint]") {
-  auto [url, host, port, prefix, isIp, origin] = GENERATE(table<std::string, std::string, int, std::string, bool, std::string>({
-      {"https://qlikserver1", "qlikserver1", 4242, "", false, "https://qlikserver1:4242"},
-      {"https://qlikserver1:4242", "qlikserver1", 4242, "", false, "https://qlikserver1:4242"},
-      {"https://qlikserver1/", "qlikserver1", 4242, "", false, "https://qlikserver1:4242"},
-      {"HTTPS://QlikServer1:443/reload/", "qlikserver1", 443, "/reload", false, "https://qlikserver1:443/reload"},
-      {"https://10.0.0.5:4242/a/b", "10.0.0.5", 4242, "/a/b", true, "https://10.0.0.5:4242/a/b"},
-      {"https://[::1]:9000", "::1", 9000, "", true, "https://[::1]:9000"},
-  }));
+  auto [url, host, port, prefix, isIp, origin] =
+      GENERATE(table<std::string, std::string, int, std::string, bool, std::string>({
+          {"https://qlikserver1", "qlikserver1", 4242, "", false, "https://qlikserver1:4242"},
+          {"https://qlikserver1:4242", "qlikserver1", 4242, "", false, "https://qlikserver1:4242"},
+          {"https://qlikserver1/", "qlikserver1", 4242, "", false, "https://qlikserver1:4242"},
+          {"HTTPS://QlikServer1:443/reload/", "qlikserver1", 443, "/reload", false, "https://qlikserver1:443/reload"},
+          {"https://10.0.0.5:4242/a/b", "10.0.0.5", 4242, "/a/b", true, "https://10.0.0.5:4242/a/b"},
+          {"https://[::1]:9000", "::1", 9000, "", true, "https://[::1]:9000"},
+      }));
   CAPTURE(url);
   Result<QrsEndpoint> endpoint = parseQrsUrl(url);
   REQUIRE(endpoint.isOk());

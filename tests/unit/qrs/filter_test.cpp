@@ -45,7 +45,8 @@ TEST_CASE("GUIDs are unquoted and lower-cased, anything else is refused", "[filt
   REQUIRE(filter.isOk());
   CHECK(*filter == "reloadTask.id eq " + kA);
 
-  for (const std::string& bad : std::vector<std::string>{"", "abc", kA + " or id eq " + kB, "'" + kA + "'", kA.substr(1) + "x)"}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"", "abc", kA + " or id eq " + kB, "'" + kA + "'", kA.substr(1) + "x)"}) {
     CAPTURE(bad);
     Result<std::string> refused = filterGuidEquals("id", bad);
     REQUIRE_FALSE(refused.isOk());

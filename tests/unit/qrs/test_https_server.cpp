@@ -129,6 +129,7 @@ TestHttpsServer::TestHttpsServer(Options options) {
   // IP address and rejects every client (toolchain.md P1).
   context->enableExtendedCertificateVerification(false);
   context->setInvalidCertificateHandler(new Poco::Net::RejectCertificateHandler(true));
+  if (options.tls12Only) context->disableProtocols(Poco::Net::Context::PROTO_TLSV1_3);
 
   Poco::Net::SecureServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0), 64, context);
   port_ = socket.address().port();

@@ -61,6 +61,10 @@ class TestHttpsServer {
     std::string certFile;
     std::string keyFile;
     std::string clientCaFile;  // client certificates must chain to this
+    // TLS 1.2 checks the client certificate inside the handshake; TLS 1.3
+    // only after it, so a refusal can reach the client as a reset instead of
+    // an alert.
+    bool tls12Only = false;
   };
   using Responder = std::function<ScriptedAnswer(const RecordedRequest&)>;
 
