@@ -299,71 +299,94 @@ std::optional<std::string> valueStringOf(const Var& parsed) {
   return value.extract<std::string>();
 }
 
+// The checks above keep Poco's accessors from throwing; this is the backstop
+// that keeps the promise "never throws" should one of them still do.
+template <typename Decode>
+auto guarded(const char* what, Decode decode) -> decltype(decode()) {
+  try {
+    return decode();
+  } catch (const std::exception& e) {
+    return Status::protocol(std::string(what) + ": cannot decode (" + excerpt(e.what(), 120) + ")");
+  } catch (...) {
+    return Status::protocol(std::string(what) + ": cannot decode");
+  }
+}
+
 }  // namespace
 
 Result<StartReply> decodeStartReply(std::string_view body) {
-  const std::string what = "start reply";
-  auto unexpected = [&] {
-    return Status::protocol(what + ": expected {\"value\":\"<guid>\"} or a GUID string, got '" + excerpt(body, 120) +
-                            "'");
-  };
-  Result<Var> parsed = parseJsonText(body, what);
-  if (!parsed.isOk()) {
-    if (excerpt(body).empty()) return Status::protocol(what + ": empty answer (expected {\"value\":\"<guid>\"})");
-    return unexpected();
-  }
-  std::optional<std::string> id;
-  if (parsed->isString()) {
-    id = parsed->extract<std::string>();
-  } else {
-    id = valueStringOf(*parsed);
-  }
-  if (!id || !isGuid(*id)) return unexpected();
-  return StartReply{normalizeGuid(*id)};
+  return guarded("start reply", [&]() -> Result<StartReply> {
+    const std::string what = "start reply";
+    auto unexpected = [&] {
+      return Status::protocol(what + ": expected {\"value\":\"<guid>\"} or a GUID string, got '" + excerpt(body, 120) +
+                              "'");
+    };
+    Result<Var> parsed = parseJsonText(body, what);
+    if (!parsed.isOk()) {
+      if (excerpt(body).empty()) return Status::protocol(what + ": empty answer (expected {\"value\":\"<guid>\"})");
+      return unexpected();
+    }
+    std::optional<std::string> id;
+    if (parsed->isString()) {
+      id = parsed->extract<std::string>();
+    } else {
+      id = valueStringOf(*parsed);
+    }
+    if (!id || !isGuid(*id)) return unexpected();
+    return StartReply{normalizeGuid(*id)};
+  });
 }
 
 Result<ExecutionSession> decodeExecutionSession(std::string_view body) {
-  return decodeOneEntity<ExecutionSession>(body, "executionsession", &executionSessionFrom);
+  return guarded("executionsession",
+                 [&] { return decodeOneEntity<ExecutionSession>(body, "executionsession", &executionSessionFrom); });
 }
 
 Result<std::vector<ExecutionSession>> decodeExecutionSessionList(std::string_view body) {
-  return decodeList<ExecutionSession>(body, "executionsession", &executionSessionFrom);
+  return guarded("executionsession list",
+                 [&] { return decodeList<ExecutionSession>(body, "executionsession", &executionSessionFrom); });
 }
 
 Result<ExecutionResult> decodeExecutionResult(std::string_view body) {
-  return decodeOneEntity<ExecutionResult>(body, "executionresult", &executionResultFrom);
+  return guarded("executionresult",
+                 [&] { return decodeOneEntity<ExecutionResult>(body, "executionresult", &executionResultFrom); });
 }
 
 Result<std::vector<ExecutionResult>> decodeExecutionResultList(std::string_view body) {
-  return decodeList<ExecutionResult>(body, "executionresult", &executionResultFrom);
+  return guarded("executionresult list",
+                 [&] { return decodeList<ExecutionResult>(body, "executionresult", &executionResultFrom); });
 }
 
 Result<std::string> decodeTicket(std::string_view body) {
-  const std::string what = "script log ticket";
-  Result<Var> parsed = parseJsonText(body, what);
-  std::optional<std::string> ticket;
-  if (parsed.isOk()) ticket = valueStringOf(*parsed);
-  if (!ticket || ticket->empty()) {
-    return Status::protocol(what + ": expected {\"value\":\"<ticket>\"}, got '" + excerpt(body, 120) + "'");
-  }
-  return *ticket;
+  return guarded("script log ticket", [&]() -> Result<std::string> {
+    const std::string what = "script log ticket";
+    Result<Var> parsed = parseJsonText(body, what);
+    std::optional<std::string> ticket;
+    if (parsed.isOk()) ticket = valueStringOf(*parsed);
+    if (!ticket || ticket->empty()) {
+      return Status::protocol(what + ": expected {\"value\":\"<ticket>\"}, got '" + excerpt(body, 120) + "'");
+    }
+    return *ticket;
+  });
 }
 
 Result<std::vector<ReloadTaskInfo>> decodeReloadTaskList(std::string_view body) {
-  return decodeList<ReloadTaskInfo>(body, "reloadtask", &reloadTaskFrom);
+  return guarded("reloadtask list", [&] { return decodeList<ReloadTaskInfo>(body, "reloadtask", &reloadTaskFrom); });
 }
 
 Result<AboutInfo> decodeAbout(std::string_view body) {
-  Result<Var> parsed = parseJsonText(body, "about");
-  if (!parsed.isOk()) return parsed.status();
-  Result<ObjectPtr> object = asObject(*parsed, "about");
-  if (!object.isOk()) return object.status();
-  FieldReader fields(*object, "about");
-  AboutInfo about;
-  fields.string("buildVersion", about.buildVersion);
-  fields.int32("nodeType", about.nodeType);
-  if (!fields.status().isOk()) return fields.status();
-  return about;
+  return guarded("about", [&]() -> Result<AboutInfo> {
+    Result<Var> parsed = parseJsonText(body, "about");
+    if (!parsed.isOk()) return parsed.status();
+    Result<ObjectPtr> object = asObject(*parsed, "about");
+    if (!object.isOk()) return object.status();
+    FieldReader fields(*object, "about");
+    AboutInfo about;
+    fields.string("buildVersion", about.buildVersion);
+    fields.int32("nodeType", about.nodeType);
+    if (!fields.status().isOk()) return fields.status();
+    return about;
+  });
 }
 
 }  // namespace qlik_reload::qrs

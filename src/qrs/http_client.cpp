@@ -127,15 +127,20 @@ struct HttpQrsClient::Impl {
     return session;
   }
 
-  // One try on one connection. `staleSymptom` tells whether the failure
-  // looks like a keep-alive connection QRS had already closed.
+  // One try on one connection: `session` is a pooled one, or null for a new
+  // connection. `staleSymptom` tells whether the failure looks like a
+  // keep-alive connection QRS had already closed.
   Result<HttpReply> attempt(const Request& request, const std::string& pathAndQuery, const std::string& xrfKey,
-                            std::unique_ptr<PooledSession> session, bool reused, bool& staleSymptom) {
+                            std::unique_ptr<PooledSession> session, bool& staleSymptom) {
     staleSymptom = false;
+    const bool reused = session != nullptr;
     TransportPhase phase = reused ? TransportPhase::kSending : TransportPhase::kConnecting;
     clearLastVerifyFailure();
     try {
-      if (!reused) session->connect();
+      if (!reused) {
+        session = newSession();
+        session->connect();
+      }
       phase = TransportPhase::kSending;
       Poco::Net::HTTPRequest httpRequest(*request.method, pathAndQuery, Poco::Net::HTTPMessage::HTTP_1_1);
       httpRequest.setKeepAlive(true);
@@ -254,15 +259,12 @@ struct HttpQrsClient::Impl {
     }
 
     const auto started = std::chrono::steady_clock::now();
-    std::unique_ptr<PooledSession> session = pool_.takeIdle();
-    const bool reused = session != nullptr;
-    if (!session) session = newSession();
     bool stale = false;
-    Result<HttpReply> reply = attempt(request, pathAndQuery, xrfKey, std::move(session), reused, stale);
+    Result<HttpReply> reply = attempt(request, pathAndQuery, xrfKey, pool_.takeIdle(), stale);
     if (!reply.isOk() && stale && request.method == &kGet) {
       logDebug("QRS GET " + request.path + " failed on a reused connection (" + reply.status().message() +
                "); sending it once more on a new connection");
-      reply = attempt(request, pathAndQuery, xrfKey, newSession(), false, stale);
+      reply = attempt(request, pathAndQuery, xrfKey, nullptr, stale);
     }
     if (logLevel() <= LogLevel::kDebug) {
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
@@ -392,11 +394,16 @@ Result<std::vector<ExecutionResult>> HttpQrsClient::getExecutionResults(const st
   const std::string path = "/qrs/executionresult/full";
   // What the URL holds besides the filter's value, measured the same way the
   // request will be built.
-  Poco::URI skeleton;
-  skeleton.setPath(impl_->endpoint_.pathPrefix + path);
-  skeleton.addQueryParameter("filter", "");
-  skeleton.addQueryParameter("xrfkey", std::string(kXrfKeyLength, 'x'));
-  const std::size_t fixed = skeleton.getPathAndQuery().size();
+  std::size_t fixed = kMaxRequestUrlLength;
+  try {
+    Poco::URI skeleton;
+    skeleton.setPath(impl_->endpoint_.pathPrefix + path);
+    skeleton.addQueryParameter("filter", "");
+    skeleton.addQueryParameter("xrfkey", std::string(kXrfKeyLength, 'x'));
+    fixed = skeleton.getPathAndQuery().size();
+  } catch (const Poco::Exception&) {
+    // Left at the limit: reported just below.
+  }
   if (fixed >= kMaxRequestUrlLength) return Status::invalidArgument(operation + ": the URL prefix is too long");
   Result<std::vector<std::vector<std::string>>> chunks =
       chunkGuidsForFilter("ExecutionId", ids, kMaxRequestUrlLength - fixed);
