@@ -1,6 +1,7 @@
 #include "reload/describe.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "core/duration.h"
 
@@ -75,6 +76,47 @@ std::string logTail(const std::string& log, std::size_t maxLines) {
     out += lines[i];
   }
   return out;
+}
+
+namespace {
+
+// Qlik prefixes log lines with "20260102T080001.411+0000 ": drop it.
+std::string withoutTimestamp(const std::string& line) {
+  std::size_t i = 0;
+  while (i < line.size() && (std::isdigit(static_cast<unsigned char>(line[i])) || line[i] == 'T' || line[i] == '.' ||
+                             line[i] == '+' || line[i] == '-')) {
+    ++i;
+  }
+  const bool stamped = i >= 15 && i < line.size() && (line[i] == ' ' || line[i] == '\t') && line[8] == 'T';
+  std::string rest = stamped ? line.substr(i) : line;
+  const auto first = rest.find_first_not_of(" \t");
+  return first == std::string::npos ? "" : rest.substr(first);
+}
+
+}  // namespace
+
+std::string scriptLogError(const std::string& log) {
+  std::vector<std::string> lines;
+  std::string current;
+  for (char c : log + "\n") {
+    if (c == '\r') continue;
+    if (c == '\n') {
+      lines.push_back(withoutTimestamp(current));
+      current.clear();
+    } else {
+      current.push_back(c);
+    }
+  }
+  for (std::size_t i = 0; i + 1 < lines.size(); ++i) {
+    if (lines[i] != "The following error occurred:") continue;
+    for (std::size_t j = i + 1; j < lines.size(); ++j) {
+      if (!lines[j].empty()) return lines[j];
+    }
+  }
+  for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+    if (it->rfind("Error", 0) == 0) return *it;
+  }
+  return "";
 }
 
 std::string formatLabels(const std::vector<std::pair<std::string, std::string>>& labels) {

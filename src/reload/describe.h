@@ -18,6 +18,11 @@ std::string describeStatus(const ReloadStatus& status, const std::string& lastDe
 // blank lines, joined with "\n".
 std::string logTail(const std::string& log, std::size_t maxLines);
 
+// The error Qlik's script log names: the line after "The following error
+// occurred:", else the last line that starts with "Error"; timestamps cut.
+// Empty when the log names none.
+std::string scriptLogError(const std::string& log);
+
 // "dag=sales run=r1" from labels, for log lines; keys sorted.
 std::string formatLabels(const std::vector<std::pair<std::string, std::string>>& labels);
 

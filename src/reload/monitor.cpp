@@ -388,6 +388,9 @@ void SiteMonitor::stepLog(const std::string& executionId) {
   Tracked& t = *it->second;
   if (text.isOk()) {
     t.status.scriptLogTail = logTail(text.value(), options_.logTailLines);
+    // The script's own error says more than Qlik's status change does.
+    std::string error = scriptLogError(t.status.scriptLogTail);
+    if (!error.empty()) t.lastDetail = error;
     finishLocked(t, "");
     return;
   }

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <poll.h>
 #include <sys/inotify.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -85,7 +86,9 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, std::string stdoutPath
   if (out < 0 || err < 0) throw std::runtime_error("cannot open output files for " + argv[0]);
   pid_ = fork();
   if (pid_ == 0) {
-    // Child: only async-signal-safe calls until exec.
+    // Child: only async-signal-safe calls until exec. It dies with the test
+    // process, so a crashed test leaves nothing running.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);

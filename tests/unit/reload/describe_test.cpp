@@ -37,3 +37,13 @@ TEST_CASE("formatLabels sorts keys", "[describe]") {
   CHECK(formatLabels({{"run", "r1"}, {"dag", "sales"}}) == "dag=sales run=r1");
   CHECK(formatLabels({}).empty());
 }
+
+TEST_CASE("scriptLogError finds the error the script log names", "[describe]") {
+  CHECK(scriptLogError("20260102T080000.120+0000 Execution started.\r\n"
+                       "20260102T080001.411+0000 The following error occurred:\r\n"
+                       "20260102T080001.411+0000 Field 'Amount' not found\r\n"
+                       "20260102T080001.420+0000 Execution Failed\r\n") == "Field 'Amount' not found");
+  CHECK(scriptLogError("line 1\nError: field not found\nline 3") == "Error: field not found");
+  CHECK(scriptLogError("all good\nExecution finished.").empty());
+  CHECK(scriptLogError("").empty());
+}
