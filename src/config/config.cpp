@@ -1,5 +1,9 @@
 #include "config/config.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
+
 #include <cerrno>
 #include <cstdint>
 #include <filesystem>
@@ -186,6 +190,9 @@ class Reader {
     return resolved;
   }
 
+ // A path against the configuration's folder, not checked.
+  std::string resolvePath(const std::string& raw) const { return resolve(raw); }
+
  private:
   std::string resolve(const std::string& raw) const {
     fs::path path(raw);
@@ -359,6 +366,20 @@ SiteConfig readSite(Reader& reader, const std::string& name, const Var& value) {
   return site;
 }
 
+std::string defaultStatePath() {
+  if (const char* dir = std::getenv("STATE_DIRECTORY"); dir != nullptr && *dir != '\0') {
+    // systemd may list several folders separated by ':'; the first is ours.
+    std::string first(dir);
+    return (fs::path(first.substr(0, first.find(':'))) / "journal.db").string();
+  }
+  if (::geteuid() == 0) return "/var/lib/qlik-reload/journal.db";
+  if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg != nullptr && *xdg != '\0') {
+    return (fs::path(xdg) / "qlik-reload" / "journal.db").string();
+  }
+  const char* home = std::getenv("HOME");
+  return (fs::path(home != nullptr ? home : ".") / ".local" / "state" / "qlik-reload" / "journal.db").string();
+}
+
 }  // namespace
 
 Result<WorkerConfig> parseWorkerConfig(const std::string& json, const std::string& baseDir, const std::string& origin) {
@@ -382,7 +403,17 @@ Result<WorkerConfig> parseWorkerConfig(const std::string& json, const std::strin
   WorkerConfig config;
   config.path = origin;
   try {
-    reader.onlyKeys(root, "", {"listen", "log_level", "sites"});
+    reader.onlyKeys(root, "", {"listen", "log_level", "sites", "state"});
+    config.state.path = defaultStatePath();
+    if (ObjectPtr state = reader.object(root, "", "state", false); !state.isNull()) {
+      reader.onlyKeys(state, "state", {"path", "retention_days"});
+      std::string raw;
+      reader.string(state, "state", "path", false, raw);
+      if (reader.ok() && !raw.empty()) config.state.path = reader.resolvePath(raw);
+      std::int64_t days = 14;
+      reader.integer(state, "state", "retention_days", 1, 3650, " (days)", days);
+      config.state.retention = Duration(days * 24 * 3600 * 1000);
+    }
     if (ObjectPtr listen = reader.object(root, "", "listen", false); !listen.isNull()) {
       reader.onlyKeys(listen, "listen", {"host", "port"});
       reader.string(listen, "listen", "host", false, config.listen.host);

@@ -53,9 +53,20 @@ struct ListenConfig {
   int port = 9090;                 // 0 = any free port (printed when ready)
 };
 
+// The execution journal (SQLite): what the worker started, so that it
+// survives restarts and idempotency keys are never forgotten.
+struct StateConfig {
+  // "state": {"path": ...}. Default: $STATE_DIRECTORY/journal.db (systemd's
+  // StateDirectory=), else /var/lib/qlik-reload/journal.db as root, else
+  // $XDG_STATE_HOME (or ~/.local/state)/qlik-reload/journal.db.
+  std::string path;
+  Duration retention{14LL * 24 * 3600 * 1000};  // "retention_days": finished executions kept this long
+};
+
 struct WorkerConfig {
   std::string path;  // the file it came from
   ListenConfig listen;
+  StateConfig state;
   LogLevel logLevel = LogLevel::kInfo;
   std::map<std::string, SiteConfig> sites;  // at least one
 };

@@ -159,7 +159,7 @@ TEST_CASE("Several sites, verify chain and verify none load", "[config]") {
 TEST_CASE("Every documented error names the key", "[config]") {
   ConfigDir files;
   auto [path, value, fragment] = GENERATE(table<std::string, std::optional<std::string>, std::string>({
-      {"verbose", "true", "worker.json: verbose: unknown key (expected one of listen, log_level, sites)"},
+      {"verbose", "true", "worker.json: verbose: unknown key (expected one of listen, log_level, sites, state)"},
       {"listen.address", "\"x\"", "listen.address: unknown key (expected one of host, port)"},
       {"sites.default.urls", "\"x\"",
        "sites.default.urls: unknown key (expected one of url, auth, tls, timeouts, poll, stop_wait_ms)"},
@@ -333,4 +333,18 @@ TEST_CASE("An unreadable key file is named", "[config]") {
   ::chmod(files.dir.file("client_key.pem").c_str(), 0);
   checkConfigFailure(files.parse(kFullConfig), "sites.default.auth.client_key: file " +
                                                    files.dir.file("client_key.pem") + " cannot be read");
+}
+
+TEST_CASE("The journal's path resolves against the configuration's folder; retention is in days", "[config]") {
+  ConfigDir files;
+  auto config = files.parse(edited("state", std::string(R"({"path": "state/journal.db", "retention_days": 30})")));
+  CAPTURE(config.status().toString());
+  REQUIRE(config.isOk());
+  CHECK(config->state.path == files.dir.file("state/journal.db"));
+  CHECK(config->state.retention == std::chrono::hours(24 * 30));
+  checkConfigFailure(files.parse(edited("state", std::string(R"({"retention_days": 0})"))), "state.retention_days");
+  checkConfigFailure(files.parse(edited("state", std::string(R"({"dir": "x"})"))), "state.dir: unknown key");
+  auto defaults = files.parse(kFullConfig);
+  REQUIRE(defaults.isOk());
+  CHECK_THAT(defaults->state.path, Catch::EndsWith("journal.db"));
 }
