@@ -9,8 +9,11 @@ GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Uni
 CMAKE_ARGS ?=
 
 # Exactly what the build and the tests need, from Debian's archive.
-PACKAGES := cmake make g++ ninja-build pkg-config openssl libssl-dev libpoco-dev libthrift-dev \
-            thrift-compiler libboost-dev libevent-dev catch2 python3-thrift
+PACKAGES_BUILD := cmake make g++ ninja-build pkg-config openssl libssl-dev libpoco-dev libthrift-dev \
+                  thrift-compiler libboost-dev libevent-dev catch2 python3-thrift
+# Only for the tests (workflow engines, Python test runner, fuzzing runtime).
+PACKAGES_TEST :=
+PACKAGES := $(PACKAGES_BUILD) $(PACKAGES_TEST)
 
 .PHONY: all deps configure build test demo clean
 
