@@ -13,15 +13,16 @@ PACKAGES_BUILD := cmake make g++ ninja-build pkg-config openssl libssl-dev libpo
                   thrift-compiler libboost-dev libevent-dev catch2 python3-thrift
 # Only for the tests (workflow engines, Python test runner, fuzzing runtime).
 PACKAGES_TEST :=
-PACKAGES := $(PACKAGES_BUILD) $(PACKAGES_TEST)
 
-.PHONY: all deps configure build test demo clean
+.PHONY: all deps deps-test configure build test demo clean
 
 all: build
 
-deps:
+# $(call install-missing,PACKAGES): installs what is missing (as root), or
+# prints the one apt-get line to run and stops.
+define install-missing
 	@missing=""; \
-	for p in $(PACKAGES); do \
+	for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -35,6 +36,13 @@ deps:
 	    exit 1; \
 	  fi; \
 	fi
+endef
+
+deps:
+	$(call install-missing,$(PACKAGES_BUILD))
+
+deps-test:
+	$(call install-missing,$(PACKAGES_BUILD) $(PACKAGES_TEST))
 
 configure: deps
 	@if [ ! -f $(BUILD)/CMakeCache.txt ]; then \
@@ -44,7 +52,7 @@ configure: deps
 build: configure
 	cmake --build $(BUILD) --parallel $(JOBS)
 
-test: build
+test: deps-test build
 	ctest --test-dir $(BUILD) --output-on-failure --parallel $(JOBS) --timeout 300
 
 demo: build
