@@ -1,6 +1,7 @@
 #include "handler.h"
 
 #include <cctype>
+#include <cstring>
 
 #include "core/guid.h"
 #include "core/log.h"
@@ -183,11 +184,16 @@ StartRequest WorkerHandler::validate(const rpc::ReloadRequest& request, ReloadOp
     }
   }
   if (request.__isset.ifRunning) {
-    switch (request.ifRunning) {
+    // A client may send any i32; reading it as the enum type would be
+    // undefined for values outside the enum, so read the raw number.
+    static_assert(sizeof(request.ifRunning) == sizeof(std::int32_t));
+    std::int32_t raw = 0;
+    std::memcpy(&raw, &request.ifRunning, sizeof raw);
+    switch (raw) {
       case rpc::IfRunning::ATTACH: out.ifRunning = IfRunning::kAttach; break;
       case rpc::IfRunning::FAIL: out.ifRunning = IfRunning::kFail; break;
       case rpc::IfRunning::WAIT: out.ifRunning = IfRunning::kWait; break;
-      default: invalid("ifRunning", "unknown value " + std::to_string(static_cast<int>(request.ifRunning)));
+      default: invalid("ifRunning", "unknown value " + std::to_string(raw));
     }
   }
   return out;

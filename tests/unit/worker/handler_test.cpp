@@ -2,6 +2,8 @@
 // Status → IDL exception table, and the status conversion.
 #include <catch2/catch.hpp>
 
+#include <cstring>
+
 #include "fake_qrs.h"
 #include "handler.h"
 #include "manual_clock.h"
@@ -58,7 +60,12 @@ TEST_CASE("Invalid requests are refused naming the field, and nothing reaches QR
       {"bad label value", "labels", "at most 256 bytes",
        [](rpc::ReloadRequest& r) { r.__set_labels({{"dag", std::string(1000, 'v')}}); }},
       {"unknown ifRunning", "ifRunning", "unknown value",
-       [](rpc::ReloadRequest& r) { r.__set_ifRunning(static_cast<rpc::IfRunning::type>(42)); }},
+       [](rpc::ReloadRequest& r) {
+         // As a hostile client's bytes arrive: a number outside the enum.
+         const std::int32_t value = 42;
+         std::memcpy(&r.ifRunning, &value, sizeof value);
+         r.__isset.ifRunning = true;
+       }},
       {"empty site", "site", "must not be empty", [](rpc::ReloadRequest& r) { r.site = ""; }},
   }));
   CAPTURE(name);
