@@ -49,6 +49,11 @@ class QrsClient {
   virtual Result<std::vector<ExecutionResult>> getExecutionResults(
       const std::vector<std::string>& executionIds) = 0;
 
+  // GET /qrs/executionresult/full?filter=taskID eq {taskId} and createdDate ge '{since}':
+  // the attempts of a task's executions created at or after `since`.
+  virtual Result<std::vector<ExecutionResult>> findExecutionResultsOfTask(std::string_view taskId,
+                                                                         WallTime since) = 0;
+
   // GET /qrs/reloadtask?filter=name eq '{name}'
   virtual Result<std::vector<ReloadTaskInfo>> findReloadTasksByName(std::string_view name) = 0;
 

@@ -381,6 +381,19 @@ Result<std::vector<ExecutionSession>> HttpQrsClient::findExecutionSessionsOfTask
   return impl_->callAndDecode<std::vector<ExecutionSession>>(request, &decodeExecutionSessionList);
 }
 
+Result<std::vector<ExecutionResult>> HttpQrsClient::findExecutionResultsOfTask(std::string_view taskId,
+                                                                              WallTime since) {
+  const std::string operation = "find execution results of task";
+  if (Status s = requireGuid(taskId, "task id", operation); !s.isOk()) return s;
+  Result<std::string> byTask = filterGuidEquals("taskID", taskId);
+  if (!byTask.isOk()) return byTask.status().withContext(operation);
+  Request request;
+  request.path = "/qrs/executionresult/full";
+  request.query.emplace_back("filter", *byTask + " and createdDate ge " + quoteFilterString(formatIso8601(since)));
+  request.operation = operation + " " + normalizeGuid(taskId);
+  return impl_->callAndDecode<std::vector<ExecutionResult>>(request, &decodeExecutionResultList);
+}
+
 Result<std::vector<ExecutionResult>> HttpQrsClient::getExecutionResults(const std::vector<std::string>& executionIds) {
   const std::string operation = "get execution results";
   std::vector<std::string> ids;

@@ -68,6 +68,7 @@ class HttpQrsClient final : public QrsClient {
   Result<StartReply> startTaskByName(std::string_view name) override;
   Result<std::optional<ExecutionSession>> getExecutionSession(std::string_view id) override;
   Result<std::vector<ExecutionSession>> findExecutionSessionsOfTask(std::string_view taskId) override;
+  Result<std::vector<ExecutionResult>> findExecutionResultsOfTask(std::string_view taskId, WallTime since) override;
   Result<std::vector<ExecutionResult>> getExecutionResults(const std::vector<std::string>& executionIds) override;
   Result<std::vector<ReloadTaskInfo>> findReloadTasksByName(std::string_view name) override;
   Status stopTask(std::string_view taskId) override;

@@ -31,6 +31,7 @@ struct SiteMonitor::Tracked {
   std::string loggedError;
   std::string logNote;         // why there is no script log
   std::optional<Clock::TimePoint> finalAt;
+  std::optional<ReloadStatus> reported;  // what the observer last heard
 };
 
 namespace {
@@ -211,13 +212,19 @@ void SiteMonitor::expedite(const std::string& executionId) {
 }
 
 void SiteMonitor::markTimedOut(const std::string& executionId, const std::string& message) {
-  std::lock_guard<std::mutex> guard(mutex_);
-  auto it = tracked_.find(executionId);
-  if (it == tracked_.end()) return;
-  it->second->status.timedOut = true;
-  it->second->note = message;
-  it->second->status.message = message;
-  notifyLocked();
+  ReloadStatus copy;
+  {
+    std::lock_guard<std::mutex> guard(mutex_);
+    auto it = tracked_.find(executionId);
+    if (it == tracked_.end()) return;
+    it->second->status.timedOut = true;
+    it->second->note = message;
+    it->second->status.message = message;
+    notifyLocked();
+    copy = it->second->status;
+    it->second->reported = copy;
+  }
+  observe(copy);
 }
 
 void SiteMonitor::setMessage(const std::string& executionId, const std::string& message) {
@@ -268,7 +275,22 @@ Clock::TimePoint SiteMonitor::pollDue() {
   return next;
 }
 
+namespace {
+
+bool sameReport(const ReloadStatus& a, const ReloadStatus& b) {
+  return a.state == b.state && a.qlikStatusCode == b.qlikStatusCode && a.terminal == b.terminal &&
+         a.timedOut == b.timedOut && a.taskId == b.taskId;
+}
+
+}  // namespace
+
 void SiteMonitor::step(const std::string& executionId, Phase phase) {
+  std::optional<ReloadStatus> changed;
+  stepChain(executionId, phase, changed);
+  if (changed) observe(*changed);
+}
+
+void SiteMonitor::stepChain(const std::string& executionId, Phase phase, std::optional<ReloadStatus>& changed) {
   // A step may reveal that the next one is due at once (session gone → read
   // results → fetch the log); follow that chain in the same pass.
   for (int hop = 0; hop < 4; ++hop) {
@@ -286,6 +308,12 @@ void SiteMonitor::step(const std::string& executionId, Phase phase) {
                        !shuttingDown_ && hop < 3;
     if (!chain) {
       t.busy = false;
+      // The final state is reported once the log is in (or given up on).
+      const bool report = t.phase == Phase::kFinal || !t.status.terminal;
+      if (report && (!t.reported || !sameReport(*t.reported, t.status))) {
+        changed = t.status;
+        t.reported = t.status;
+      }
       notifyLocked();
       return;
     }

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -69,6 +70,11 @@ class SiteMonitor {
   ~SiteMonitor();
   SiteMonitor(const SiteMonitor&) = delete;
   SiteMonitor& operator=(const SiteMonitor&) = delete;
+
+  // Called, outside the monitor's lock, whenever a tracked execution's state,
+  // Qlik status, terminal or timed-out flag changed. Set before start().
+  using Observer = std::function<void(const ReloadStatus&)>;
+  void setObserver(Observer observer) { observer_ = std::move(observer); }
 
   // Starts the background loop. Without it, nothing is polled.
   void start();
@@ -116,6 +122,7 @@ class SiteMonitor {
 
   Tracked& insertLocked(const std::string& executionId, const TrackInfo& info);
   void step(const std::string& executionId, Phase phase);
+  void stepChain(const std::string& executionId, Phase phase, std::optional<ReloadStatus>& changed);
   void stepSession(const std::string& executionId);
   void stepResults(const std::string& executionId);
   void stepLog(const std::string& executionId);
@@ -126,6 +133,9 @@ class SiteMonitor {
   void scheduleRetryLocked(Tracked& t, const Status& error, const char* what);
   void notifyLocked();
   void loop();
+  void observe(const ReloadStatus& status) const {
+    if (observer_) observer_(status);
+  }
 
   const std::string site_;
   qrs::QrsClient& qrs_;
@@ -139,6 +149,7 @@ class SiteMonitor {
   bool shuttingDown_ = false;
   std::map<std::string, std::unique_ptr<Tracked>> tracked_;
   std::thread thread_;
+  Observer observer_;
 };
 
 }  // namespace qlik_reload

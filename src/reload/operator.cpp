@@ -6,6 +6,7 @@
 #include "core/duration.h"
 #include "core/guid.h"
 #include "core/log.h"
+#include "core/time_format.h"
 #include "reload/describe.h"
 
 namespace qlik_reload {
@@ -25,16 +26,242 @@ bool equalsIgnoreCase(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-ReloadOperator::ReloadOperator(std::string site, qrs::QrsClient& qrs, Clock& clock, OperatorOptions options)
+ReloadOperator::ReloadOperator(std::string site, qrs::QrsClient& qrs, Clock& clock, OperatorOptions options,
+                               Journal* journal)
     : site_(std::move(site)),
       qrs_(qrs),
       clock_(clock),
       options_(std::move(options)),
-      monitor_(site_, qrs_, clock_, options_.monitor) {}
+      monitor_(site_, qrs_, clock_, options_.monitor),
+      journal_(journal) {}
 
 ReloadOperator::~ReloadOperator() { shutdown(); }
 
-void ReloadOperator::start() { monitor_.start(); }
+void ReloadOperator::start() {
+  if (journal_ != nullptr) {
+    monitor_.setObserver([this](const ReloadStatus& status) {
+      Status written = journal_->recordStatus(site_, status, toEpochMs(clock_.wallNow()));
+      if (!written.isOk()) logWarn("site " + site_ + ": " + written.message());
+    });
+    resume();
+    pruneJournal();
+  }
+  monitor_.start();
+}
+
+void ReloadOperator::resume() {
+  auto entries = journal_->unfinished(site_);
+  if (!entries.isOk()) {
+    logError("site " + site_ + ": cannot read the journal to resume: " + entries.status().message());
+    return;
+  }
+  int resumed = 0;
+  for (const JournalEntry& e : entries.value()) {
+    if (e.state == kJournalStarting) {
+      auto resolved = resolveInterruptedStart(e);
+      if (!resolved.isOk()) {
+        logWarn("site " + site_ + ": a start interrupted by the last stop is still unresolved (" +
+                resolved.status().message() + "); it is checked again when its idempotency key is used");
+      } else if (resolved.value()) {
+        ++resumed;
+      }
+      continue;
+    }
+    if (e.executionId.empty()) continue;
+    TrackInfo info;
+    info.taskId = e.taskId;
+    info.taskName = e.taskName;
+    info.labels = e.labels;
+    info.attached = e.attached;
+    info.requestedAt = fromEpochMs(e.requestedAtMs);
+    monitor_.track(e.executionId, info);
+    if (e.timedOut) monitor_.markTimedOut(e.executionId, e.message);
+    if (!e.idempotencyKey.empty()) {
+      std::lock_guard<std::mutex> guard(keysMutex_);
+      keys_[e.idempotencyKey] = KeyEntry{false, e.executionId, clock_.now()};
+    }
+    ++resumed;
+  }
+  if (resumed > 0) {
+    logInfo("site " + site_ + ": resumed following " + std::to_string(resumed) +
+            " unfinished execution(s) from the journal");
+  }
+}
+
+void ReloadOperator::pruneJournal() {
+  if (journal_ == nullptr) return;
+  const Clock::TimePoint now = clock_.now();
+  if (lastPrune_ != Clock::TimePoint() && now - lastPrune_ < std::chrono::hours(1)) return;
+  lastPrune_ = now;
+  auto pruned = journal_->prune(toEpochMs(clock_.wallNow() - options_.journalRetention));
+  if (!pruned.isOk()) {
+    logWarn("site " + site_ + ": " + pruned.status().message());
+  } else if (pruned.value() > 0) {
+    logInfo("site " + site_ + ": pruned " + std::to_string(pruned.value()) + " finished execution(s) older than " +
+            formatDuration(options_.journalRetention) + " from the journal");
+  }
+}
+
+Result<std::optional<ReloadStatus>> ReloadOperator::resolveInterruptedStart(const JournalEntry& entry) {
+  StartRequest request;
+  request.taskId = entry.taskId;
+  request.taskName = entry.taskName;
+  const std::string what = taskLabel(request);
+  auto taskId = resolveTaskId(request);
+  if (!taskId.isOk()) return taskId.status().withContext("resolve the interrupted start of " + what);
+  const WallTime since = fromEpochMs(entry.requestedAtMs) - options_.ambiguousStartSkew;
+  TrackInfo info;
+  info.taskId = taskId.value();
+  info.taskName = entry.taskName;
+  info.labels = entry.labels;
+  info.requestedAt = fromEpochMs(entry.requestedAtMs);
+  info.message = "The worker stopped before QRS answered this start; the execution it created was found and "
+                 "followed (no second start was sent).";
+
+  auto sessions = qrs_.findExecutionSessionsOfTask(taskId.value());
+  if (!sessions.isOk()) return sessions.status().withContext("resolve the interrupted start of " + what);
+  const qrs::ExecutionSession* found = nullptr;
+  for (const auto& session : sessions.value()) {
+    if (session.createdAt && *session.createdAt >= since && (found == nullptr || *session.createdAt < *found->createdAt)) {
+      found = &session;
+    }
+  }
+  std::string executionId;
+  if (found != nullptr) {
+    qrs::ExecutionSession session = *found;
+    session.id = normalizeGuid(session.id);
+    if (session.taskId.empty()) session.taskId = taskId.value();
+    executionId = session.id;
+    monitor_.trackSession(session, info);
+  } else {
+    // It may have run and ended while the worker was down.
+    auto rows = qrs_.findExecutionResultsOfTask(taskId.value(), since);
+    if (!rows.isOk()) return rows.status().withContext("resolve the interrupted start of " + what);
+    const qrs::ExecutionResult* first = nullptr;
+    for (const auto& row : rows.value()) {
+      if (row.createdAt && !row.executionId.empty() && (first == nullptr || *row.createdAt < *first->createdAt)) {
+        first = &row;
+      }
+    }
+    if (first != nullptr) {
+      executionId = normalizeGuid(first->executionId);
+      std::vector<qrs::ExecutionResult> mine;
+      for (const auto& row : rows.value()) {
+        if (normalizeGuid(row.executionId) == executionId) mine.push_back(row);
+      }
+      monitor_.trackResults(executionId, mine, info);
+    }
+  }
+  if (executionId.empty()) {
+    const std::string message = "The worker stopped while starting " + what +
+                                "; Qlik shows no execution of the task created since, so nothing was started.";
+    Status written = journal_->recordNotStarted(entry.intentId, kJournalStartFailed, message);
+    if (!written.isOk()) return written;
+    logWarn("site " + site_ + ": " + message);
+    return std::optional<ReloadStatus>();
+  }
+  Status written = journal_->recordStarted(entry.intentId, executionId, taskId.value(), false, info.message);
+  if (!written.isOk()) logWarn("site " + site_ + ": " + written.message());
+  logInfo("site " + site_ + ": the start of " + what + " interrupted by the last stop created execution " +
+          executionId + "; following it");
+  if (!entry.idempotencyKey.empty()) {
+    std::lock_guard<std::mutex> guard(keysMutex_);
+    keys_[entry.idempotencyKey] = KeyEntry{false, executionId, clock_.now()};
+  }
+  return std::optional<ReloadStatus>(*monitor_.snapshot(executionId));
+}
+
+ReloadStatus ReloadOperator::statusFromJournal(const JournalEntry& e) const {
+  ReloadStatus s;
+  s.executionId = e.executionId;
+  s.site = site_;
+  s.taskId = e.taskId;
+  s.taskName = e.taskName;
+  if (!parseReloadStateName(e.state, s.state)) s.state = ReloadState::kFailed;
+  s.terminal = e.terminal;
+  s.timedOut = e.timedOut;
+  s.attached = e.attached;
+  s.startedAt = fromEpochMs(e.requestedAtMs);
+  if (e.finishedAtMs != 0) s.finishedAt = fromEpochMs(e.finishedAtMs);
+  s.message = e.message + " (From the worker's journal: Qlik no longer has this execution.)";
+  return s;
+}
+
+Result<ReloadStatus> ReloadOperator::startJournaled(const StartRequest& request, Clock::TimePoint deadline,
+                                                    const std::string& labels) {
+  if (journal_ == nullptr) return startWithPolicy(request, deadline, labels);
+  pruneJournal();
+  JournalEntry intent;
+  intent.intentId = newGuid();
+  intent.site = site_;
+  intent.taskId = request.taskId;
+  intent.taskName = request.taskName;
+  intent.idempotencyKey = request.idempotencyKey;
+  intent.labels = labels;
+  intent.state = kJournalStarting;
+  bool claimed = false;
+  for (int round = 0; round < 2 && !claimed; ++round) {
+    intent.requestedAtMs = toEpochMs(clock_.wallNow());
+    auto claim = journal_->recordIntent(intent);
+    if (!claim.isOk()) {
+      return Status::unavailable("start " + taskLabel(request) + ": cannot record the start in the journal (" +
+                                 claim.status().message() + "); nothing was started");
+    }
+    if (claim.value().claimed) {
+      claimed = true;
+      break;
+    }
+    const JournalEntry& existing = claim.value().existing;
+    const std::string keyNote = "Idempotency key '" + request.idempotencyKey + "' already started execution ";
+    if (!existing.executionId.empty()) {
+      auto status = getReload(existing.executionId);
+      if (!status.isOk()) return status;
+      ReloadStatus s = status.value();
+      s.message = keyNote + existing.executionId + "; no second reload was started. " + s.message;
+      return s;
+    }
+    // An intent without an answer. A fresh one belongs to a start still in
+    // flight (another worker sharing the journal); an old one to a worker
+    // that stopped mid-start.
+    const Duration age = std::chrono::duration_cast<Duration>(clock_.wallNow() - fromEpochMs(existing.requestedAtMs));
+    if (age < Duration(120'000)) {
+      return Status::unavailable("idempotency key '" + request.idempotencyKey +
+                                 "' is held by a start that is still in progress; retry in a moment");
+    }
+    auto resolved = resolveInterruptedStart(existing);
+    if (!resolved.isOk()) return resolved.status();
+    if (resolved.value()) {
+      ReloadStatus s = *resolved.value();
+      s.message = keyNote + s.executionId + "; no second reload was started. " + s.message;
+      return s;
+    }
+    // Nothing had started: the key was released; claim it again.
+  }
+  if (!claimed) {
+    return Status::unavailable("idempotency key '" + request.idempotencyKey + "' could not be claimed; retry");
+  }
+
+  auto result = startWithPolicy(request, deadline, labels);
+  Status written;
+  if (result.isOk() && !result.value().executionId.empty()) {
+    written = journal_->recordStarted(intent.intentId, result.value().executionId, result.value().taskId,
+                                      result.value().attached, result.value().message);
+  } else if (result.isOk()) {
+    written = journal_->recordNotStarted(intent.intentId, reloadStateName(result.value().state),
+                                         result.value().message);
+  } else {
+    written = journal_->recordNotStarted(intent.intentId, kJournalStartFailed, result.status().message());
+  }
+  if (!written.isOk()) logWarn("site " + site_ + ": " + written.message());
+  if (result.isOk() && !result.value().executionId.empty()) {
+    // The monitor may have seen a state before the id was in the journal.
+    Status state = journal_->recordStatus(site_, *monitor_.snapshot(result.value().executionId),
+                                          toEpochMs(clock_.wallNow()));
+    if (!state.isOk()) logWarn("site " + site_ + ": " + state.message());
+  }
+  return result;
+}
+
 
 void ReloadOperator::shutdown() {
   monitor_.shutdown();
@@ -58,7 +285,7 @@ Result<ReloadStatus> ReloadOperator::startReload(const StartRequest& request) {
       request.timeout ? clock_.now() + *request.timeout : Clock::TimePoint::max();
   std::vector<std::pair<std::string, std::string>> labels = request.labels;
   const std::string labelText = formatLabels(labels);
-  if (request.idempotencyKey.empty()) return startWithPolicy(request, deadline, labelText);
+  if (request.idempotencyKey.empty()) return startJournaled(request, deadline, labelText);
 
   std::string existing;
   {
@@ -91,7 +318,7 @@ Result<ReloadStatus> ReloadOperator::startReload(const StartRequest& request) {
     return s;
   }
 
-  auto result = startWithPolicy(request, deadline, labelText);
+  auto result = startJournaled(request, deadline, labelText);
   std::lock_guard<std::mutex> guard(keysMutex_);
   if (result.isOk() && !result.value().executionId.empty()) {
     KeyEntry& entry = keys_[request.idempotencyKey];
@@ -282,7 +509,12 @@ Result<std::string> ReloadOperator::resolveTaskId(const StartRequest& request) {
 Result<ReloadStatus> ReloadOperator::getReload(const std::string& executionId) {
   const std::string id = normalizeGuid(executionId);
   if (auto s = monitor_.snapshot(id)) return *s;
-  return lookUp(id);
+  auto found = lookUp(id);
+  if (found.isOk() || found.status().code() != ErrorCode::kNotFound || journal_ == nullptr) return found;
+  // Qlik has forgotten it (or never had it); the journal may remember.
+  auto entry = journal_->findByExecution(site_, id);
+  if (entry.isOk() && entry.value()) return statusFromJournal(*entry.value());
+  return found;
 }
 
 Result<ReloadStatus> ReloadOperator::lookUp(const std::string& executionId) {

@@ -28,6 +28,7 @@
 #include "core/clock.h"
 #include "core/status.h"
 #include "qrs/client.h"
+#include "reload/journal.h"
 #include "reload/monitor.h"
 #include "reload/status.h"
 
@@ -53,14 +54,19 @@ struct OperatorOptions {
   // still counts as "ours" after an unanswered start (clocks of the worker
   // and of QRS may differ a little).
   Duration ambiguousStartSkew{5'000};
+  Duration journalRetention{14LL * 24 * 3600 * 1000};  // finished entries are pruned after this
 };
 
 class ReloadOperator {
  public:
-  ReloadOperator(std::string site, qrs::QrsClient& qrs, Clock& clock, OperatorOptions options);
+  // `journal` may be null (nothing survives a restart); it must outlive the
+  // operator.
+  ReloadOperator(std::string site, qrs::QrsClient& qrs, Clock& clock, OperatorOptions options,
+                 Journal* journal = nullptr);
   ~ReloadOperator();
 
-  // Starts the site's monitor loop.
+  // Resumes following the journal's unfinished executions, prunes it, and
+  // starts the site's monitor loop.
   void start();
   // Stops following executions; waiting calls return the current status at
   // once. Reloads keep running in Qlik.
@@ -92,8 +98,16 @@ class ReloadOperator {
     Clock::TimePoint boundAt;
   };
 
+  Result<ReloadStatus> startJournaled(const StartRequest& request, Clock::TimePoint deadline,
+                                      const std::string& labels);
   Result<ReloadStatus> startWithPolicy(const StartRequest& request, Clock::TimePoint deadline,
                                        const std::string& labels);
+  // An intent without an answer (the worker stopped mid-start): attach to the
+  // execution that start created, or record that nothing started.
+  Result<std::optional<ReloadStatus>> resolveInterruptedStart(const JournalEntry& entry);
+  void resume();
+  void pruneJournal();
+  ReloadStatus statusFromJournal(const JournalEntry& entry) const;
   Result<ReloadStatus> ambiguousStart(const StartRequest& request, const Status& failure, WallTime requestedAt,
                                       const std::string& labels);
   Result<std::string> resolveTaskId(const StartRequest& request);
@@ -107,6 +121,9 @@ class ReloadOperator {
   Clock& clock_;
   const OperatorOptions options_;
   SiteMonitor monitor_;
+
+  Journal* const journal_;
+  Clock::TimePoint lastPrune_{};
 
   std::mutex keysMutex_;
   std::condition_variable keysChanged_;

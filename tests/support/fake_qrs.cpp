@@ -263,6 +263,20 @@ Result<std::vector<qrs::ExecutionResult>> FakeQrs::getExecutionResults(const std
   return out;
 }
 
+Result<std::vector<qrs::ExecutionResult>> FakeQrs::findExecutionResultsOfTask(std::string_view taskId,
+                                                                               WallTime since) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  if (auto fault = takeFaultLocked(Op::kFindTaskResults, nullptr)) return *fault;
+  std::vector<qrs::ExecutionResult> out;
+  for (const auto& [id, e] : executions_) {
+    if (e.taskId != lower(taskId)) continue;
+    for (auto& row : computeLocked(e).rows) {
+      if (row.createdAt && *row.createdAt >= since) out.push_back(std::move(row));
+    }
+  }
+  return out;
+}
+
 Result<std::vector<qrs::ReloadTaskInfo>> FakeQrs::findReloadTasksByName(std::string_view name) {
   std::lock_guard<std::mutex> guard(mutex_);
   if (auto fault = takeFaultLocked(Op::kFindTasks, nullptr)) return *fault;
