@@ -122,8 +122,9 @@ int parseArguments(int argc, char** argv, Arguments& args) {
   return -1;
 }
 
-OperatorOptions operatorOptions(const SiteConfig& site) {
+OperatorOptions operatorOptions(const SiteConfig& site, const StateConfig& state) {
   OperatorOptions options;
+  options.journalRetention = state.retention;
   options.monitor.poll = site.poll;
   options.stopWait = site.stopWait;
   return options;
@@ -160,6 +161,12 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
 
   Poco::Net::initializeSSL();
+  // The journal outlives the operators that write to it.
+  auto journal = openSqliteJournal(config->state.path);
+  if (!journal.isOk()) {
+    std::cerr << "qlik-reload-worker: " << journal.status().message() << "\n";
+    return kExitConfig;
+  }
   std::vector<std::unique_ptr<qrs::QrsClient>> clients;
   std::vector<std::unique_ptr<ReloadOperator>> operators;
   std::map<std::string, ReloadOperator*> bySite;
@@ -171,7 +178,8 @@ int main(int argc, char** argv) {
     }
     clients.push_back(std::move(client).value());
     operators.push_back(
-        std::make_unique<ReloadOperator>(name, *clients.back(), SystemClock::instance(), operatorOptions(site)));
+        std::make_unique<ReloadOperator>(name, *clients.back(), SystemClock::instance(),
+                                         operatorOptions(site, config->state), journal.value().get()));
     bySite[name] = operators.back().get();
   }
   if (args.checkOnly) {
