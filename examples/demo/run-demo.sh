@@ -63,6 +63,7 @@ say "3. The worker's configuration: one site, certificate authentication, full T
 cat >"$DEMO/worker.json" <<EOF
 {
   "listen": {"host": "127.0.0.1", "port": 0},
+  "state": {"path": "state/journal.db"},
   "sites": {
     "default": {
       "url": "https://127.0.0.1:$SIM_PORT",

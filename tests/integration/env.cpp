@@ -103,6 +103,7 @@ Poco::JSON::Object::Ptr IntegrationEnv::workerConfig() const {
   const std::string text = R"({
     "listen": {"host": "127.0.0.1", "port": )" + std::to_string(workerPort_) + R"(},
     "log_level": "debug",
+    "state": {"path": ")" + dir_ + R"(/journal.db"},
     "sites": {"default": {
       "url": "https://127.0.0.1:)" + std::to_string(simPort_) + R"(",
       "auth": {"type": "certificate", "client_cert": ")" + pki + R"(/client.pem",

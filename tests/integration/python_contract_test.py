@@ -58,6 +58,7 @@ class WorkerContractTest(unittest.TestCase):
         sim_port = wait_for_file(sim_port_file, cls.sim)
         config = {
             "listen": {"host": "127.0.0.1", "port": 0},
+            "state": {"path": os.path.join(cls.dir, "journal.db")},
             "sites": {"default": {
                 "url": "https://127.0.0.1:%d" % sim_port,
                 "auth": {"type": "certificate", "client_cert": os.path.join(ARGS.pki, "client.pem"),
