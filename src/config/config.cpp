@@ -1,9 +1,12 @@
 #include "config/config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <cstdlib>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdint>
 #include <filesystem>
@@ -14,6 +17,7 @@
 #include <set>
 #include <sstream>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include <Poco/Exception.h>
@@ -165,6 +169,17 @@ class Reader {
     out = number;
   }
 
+  // Leaves `out` unchanged when the key is missing.
+  void boolean(const ObjectPtr& parent, const std::string& path, const char* key, bool& out) {
+    std::optional<Var> v = value(parent, path, key, false);
+    if (!v) return;
+    if (v->isEmpty() || !v->isBoolean()) {
+      fail(join(path, key), std::string("expected true or false, got ") + jsonTypeName(*v));
+      return;
+    }
+    out = v->extract<bool>();
+  }
+
   void milliseconds(const ObjectPtr& parent, const std::string& path, const char* key, Duration& out) {
     std::int64_t ms = out.count();
     integer(parent, path, key, 1, kMaxMilliseconds, " (milliseconds)", ms);
@@ -234,6 +249,14 @@ bool isServerName(const std::string& name) {
     if (!ok) return false;
   }
   return true;
+}
+
+// An IPv4 or IPv6 address in numeric form (as getaddrinfo takes it for
+// binding: "0.0.0.0", "::"), or a host name.
+bool isListenHost(const std::string& host) {
+  in6_addr v6{};
+  if (::inet_pton(AF_INET6, host.c_str(), &v6) == 1) return true;
+  return isServerName(host);
 }
 
 // The passphrase file's content without trailing line breaks. Never echoed.
@@ -318,6 +341,105 @@ void readTls(Reader& reader, const ObjectPtr& site, const std::string& sitePath,
   }
 }
 
+// checkClientIdentity names the QRS client's keys in its messages; for the
+// listen section the same checks are about the worker's own certificate.
+std::string withListenKeyNames(std::string message) {
+  const std::pair<std::string, std::string> renames[] = {
+      {"(client_key_passphrase_file)", "(key_passphrase_file)"},
+      {"client_key ", "key_file "},
+      {"client_cert ", "cert_file "},
+      {"client_cert)", "cert_file)"},
+  };
+  for (const auto& [from, to] : renames) {
+    for (std::size_t at = message.find(from); at != std::string::npos; at = message.find(from, at + to.size())) {
+      message.replace(at, from.size(), to);
+    }
+  }
+  return message;
+}
+
+void readListenTls(Reader& reader, const ObjectPtr& listen, ListenConfig& config) {
+  const std::string path = "listen.tls";
+  ObjectPtr tls = reader.object(listen, "listen", "tls", false);
+  if (tls.isNull() || !reader.ok()) return;
+  reader.onlyKeys(tls, path, {"cert_file", "key_file", "key_passphrase_file", "ca_file"});
+  ListenTlsConfig out;
+  out.certFile = reader.file(tls, path, "cert_file", true);
+  out.keyFile = reader.file(tls, path, "key_file", true);
+  std::string passphraseFile = reader.file(tls, path, "key_passphrase_file", false);
+  if (reader.ok() && !passphraseFile.empty()) {
+    out.keyPassphrase = readPassphrase(reader, join(path, "key_passphrase_file"), passphraseFile);
+  }
+  if (reader.ok() && !tls->has("ca_file")) {
+    reader.fail(join(path, "ca_file"),
+                "required: the CA that issued the callers' client certificates (the worker accepts only callers "
+                "that present one)");
+  }
+  out.caFile = reader.file(tls, path, "ca_file", true);
+  if (!reader.ok()) return;
+
+  qrs::ClientIdentityPart part = qrs::ClientIdentityPart::kKey;
+  Status identity = qrs::checkClientIdentity(out.certFile, out.keyFile, out.keyPassphrase, &part);
+  if (!identity.isOk()) {
+    std::string key = "key_file";
+    if (part == qrs::ClientIdentityPart::kCertificate) key = "cert_file";
+    if (part == qrs::ClientIdentityPart::kPassphrase && !passphraseFile.empty()) key = "key_passphrase_file";
+    reader.fail(join(path, key), withListenKeyNames(identity.message()));
+    return;
+  }
+  if (Status ca = qrs::checkCaFile(out.caFile); !ca.isOk()) {
+    reader.fail(join(path, "ca_file"), ca.message());
+    return;
+  }
+  config.tls = std::move(out);
+}
+
+void readListen(Reader& reader, const ObjectPtr& root, ListenConfig& config) {
+  const std::string path = "listen";
+  ObjectPtr listen = reader.object(root, "", "listen", false);
+  if (listen.isNull() || !reader.ok()) return;
+  reader.onlyKeys(listen, path,
+                  {"host", "port", "tls", "insecure", "max_connections", "idle_timeout_ms", "read_timeout_ms",
+                   "max_frame_bytes", "max_string_bytes", "max_container_items"});
+  reader.string(listen, path, "host", false, config.host);
+  if (reader.ok() && !isListenHost(config.host)) {
+    reader.fail(join(path, "host"), "'" + excerpt(config.host, 60) + "' is not a host name or IP address");
+  }
+  std::int64_t number = config.port;
+  reader.integer(listen, path, "port", 0, 65535, "", number);
+  config.port = static_cast<int>(number);
+
+  readListenTls(reader, listen, config);
+  reader.boolean(listen, path, "insecure", config.insecure);
+  if (reader.ok() && config.insecure && config.tls) {
+    reader.fail(join(path, "insecure"), "only applies without listen.tls (with tls the port is not insecure)");
+  }
+
+  number = config.maxConnections;
+  reader.integer(listen, path, "max_connections", 1, 100'000, " (connections)", number);
+  config.maxConnections = static_cast<int>(number);
+  reader.milliseconds(listen, path, "idle_timeout_ms", config.idleTimeout);
+  reader.milliseconds(listen, path, "read_timeout_ms", config.readTimeout);
+  number = config.maxFrameBytes;
+  reader.integer(listen, path, "max_frame_bytes", 4096, 256 << 20, " (bytes)", number);
+  config.maxFrameBytes = static_cast<std::int32_t>(number);
+  number = config.maxStringBytes;
+  reader.integer(listen, path, "max_string_bytes", 1024, 256 << 20, " (bytes)", number);
+  config.maxStringBytes = static_cast<std::int32_t>(number);
+  number = config.maxContainerItems;
+  reader.integer(listen, path, "max_container_items", 64, 10'000'000, " (items)", number);
+  config.maxContainerItems = static_cast<std::int32_t>(number);
+
+  if (reader.ok() && !config.tls && !config.insecure && !isLoopbackHost(config.host)) {
+    reader.fail(join(path, "host"),
+                "'" + excerpt(config.host, 60) +
+                    "' is not a loopback address, so the Thrift port would accept reload requests from the "
+                    "network: set listen.tls (cert_file, key_file, and ca_file for the callers' client "
+                    "certificates), or listen on 127.0.0.1, or set listen.insecure to true on a network you trust "
+                    "(warned about at every start)");
+  }
+}
+
 SiteConfig readSite(Reader& reader, const std::string& name, const Var& value) {
   const std::string path = "sites." + excerpt(name, 64);
   SiteConfig site;
@@ -382,6 +504,16 @@ std::string defaultStatePath() {
 
 }  // namespace
 
+bool isLoopbackHost(const std::string& host) {
+  std::string lower(host);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "localhost") return true;
+  in_addr v4{};
+  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  return ::inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
 Result<WorkerConfig> parseWorkerConfig(const std::string& json, const std::string& baseDir, const std::string& origin) {
   Reader reader(origin, baseDir);
   Var document;
@@ -414,13 +546,7 @@ Result<WorkerConfig> parseWorkerConfig(const std::string& json, const std::strin
       reader.integer(state, "state", "retention_days", 1, 3650, " (days)", days);
       config.state.retention = Duration(days * 24 * 3600 * 1000);
     }
-    if (ObjectPtr listen = reader.object(root, "", "listen", false); !listen.isNull()) {
-      reader.onlyKeys(listen, "listen", {"host", "port"});
-      reader.string(listen, "listen", "host", false, config.listen.host);
-      std::int64_t port = config.listen.port;
-      reader.integer(listen, "listen", "port", 0, 65535, "", port);
-      config.listen.port = static_cast<int>(port);
-    }
+    readListen(reader, root, config.listen);
     std::string level = "info";
     reader.string(root, "", "log_level", false, level);
     if (reader.ok()) {

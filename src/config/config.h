@@ -10,11 +10,23 @@
 // server_name only with verify full; site names are 1-64 characters of
 // [A-Za-z0-9_.-]; every *_ms value is 1..3600000 and poll.max_ms >=
 // poll.initial_ms; listen.port is 0..65535; log_level is debug, info, warn or
-// error. The passphrase file's trailing line breaks are dropped; its content
-// never appears in a message.
+// error. listen.host is a host name or IP address; one that is not loopback
+// (isLoopbackHost) needs listen.tls or listen.insecure: true; insecure is
+// refused together with tls. listen.tls needs cert_file, key_file and ca_file
+// (client certificates are always required); the key must match the
+// certificate and open with key_passphrase_file when encrypted. Passphrase
+// files' trailing line breaks are dropped; their content never appears in a
+// message.
 //
 // {
-//   "listen": {"host": "127.0.0.1", "port": 9090},
+//   "listen": {"host": "127.0.0.1", "port": 9090,
+//              "tls": {"cert_file": "worker.pem", "key_file": "worker_key.pem",     (optional)
+//                      "key_passphrase_file": "worker_key.pass",                   (optional)
+//                      "ca_file": "clients_ca.pem"},
+//              "insecure": false, "max_connections": 2000,                         (optional)
+//              "idle_timeout_ms": 300000, "read_timeout_ms": 30000,                (optional)
+//              "max_frame_bytes": 1048576, "max_string_bytes": 1048576,            (optional)
+//              "max_container_items": 10000},                                      (optional)
 //   "log_level": "info",
 //   "sites": {
 //     "default": {
@@ -31,7 +43,9 @@
 // }
 #pragma once
 
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "core/backoff.h"
@@ -48,10 +62,43 @@ struct SiteConfig {
   Duration stopWait{60'000};  // after a stop, how long to wait for Qlik to report Aborted
 };
 
+// "listen.tls": TLS on the Thrift port, always with client certificates
+// (mutual TLS). Paths are absolute once loaded.
+struct ListenTlsConfig {
+  std::string certFile;       // "cert_file": the worker's certificate (chain), PEM
+  std::string keyFile;        // "key_file": its private key, PEM
+  std::string keyPassphrase;  // the content of "key_passphrase_file" (optional); never logged
+  std::string caFile;         // "ca_file": the CAs whose client certificates are accepted, PEM
+};
+
+// The worker's Thrift endpoint: where it listens, who may connect, and the
+// limits that keep a broken or hostile client from exhausting the worker
+// while others are served. See docs/worker-endpoint.md.
 struct ListenConfig {
   std::string host = "127.0.0.1";  // loopback by default
   int port = 9090;                 // 0 = any free port (printed when ready)
+  std::optional<ListenTlsConfig> tls;
+  // Plain TCP on a host that is not loopback. Without it (and without tls),
+  // such a host is a configuration error. Warned about at every start.
+  bool insecure = false;
+  // Connections served at once, each with its own thread; waiting callers
+  // (runReload, long polls) hold one each. Further connections wait in the
+  // listen backlog until one closes.
+  int maxConnections = 2000;
+  // A connection with no request in progress is closed after this long. The
+  // connection is idle only between calls (a long poll runs in the worker).
+  Duration idleTimeout{300'000};
+  // Once the first byte of a request has arrived, the whole request must
+  // arrive within this time; an answer must be taken by the client within it too.
+  Duration readTimeout{30'000};
+  std::int32_t maxFrameBytes = 1 << 20;    // a request frame announcing more is refused
+  std::int32_t maxStringBytes = 1 << 20;   // a string or binary field announcing more is refused
+  std::int32_t maxContainerItems = 10'000; // a list, set or map announcing more is refused
 };
+
+// True for 127.0.0.0/8, ::1 and "localhost" (any case): the hosts a plain
+// Thrift port may listen on without listen.insecure.
+bool isLoopbackHost(const std::string& host);
 
 // The execution journal (SQLite): what the worker started, so that it
 // survives restarts and idempotency keys are never forgotten.

@@ -26,7 +26,10 @@ const std::string kPassphrase = "pass-Phrase-9f8e7d";
 const std::string kDir = "{dir}";
 
 const std::string kFullConfig = R"({
-  "listen": {"host": "0.0.0.0", "port": 9091},
+  "listen": {"host": "0.0.0.0", "port": 9091,
+             "tls": {"cert_file": "server.pem", "key_file": "server_key.pem", "ca_file": "root.pem"},
+             "max_connections": 500, "idle_timeout_ms": 60000, "read_timeout_ms": 5000,
+             "max_frame_bytes": 65536, "max_string_bytes": 32768, "max_container_items": 100},
   "log_level": "debug",
   "sites": {
     "default": {
@@ -46,13 +49,15 @@ const std::string kFullConfig = R"({
 struct ConfigDir {
   TempDir dir;
   ConfigDir() {
-    for (const char* name : {"client.pem", "client_key.pem", "root.pem"}) {
+    for (const char* name : {"client.pem", "client_key.pem", "root.pem", "server.pem", "server_key.pem"}) {
       fs::copy_file(sitePki().file(name), dir.file(name));
     }
     fs::create_directory(dir.file("certs"));
     dir.write("garbage.pem", "-----BEGIN NOTHING-----\nxx\n");
     REQUIRE(runCommand("openssl pkey -in " + dir.file("client_key.pem") + " -aes256 -passout pass:" + kPassphrase +
                        " -out " + dir.file("encrypted_key.pem") + " 2>/dev/null"));
+    REQUIRE(runCommand("openssl pkey -in " + dir.file("server_key.pem") + " -aes256 -passout pass:" + kPassphrase +
+                       " -out " + dir.file("encrypted_server_key.pem") + " 2>/dev/null"));
   }
   Result<WorkerConfig> parse(const std::string& json) const {
     return parseWorkerConfig(json, dir.path(), "worker.json");
@@ -99,6 +104,18 @@ TEST_CASE("A full configuration loads with every value and absolute paths", "[co
   CHECK(config->path == path);
   CHECK(config->listen.host == "0.0.0.0");
   CHECK(config->listen.port == 9091);
+  REQUIRE(config->listen.tls.has_value());
+  CHECK(config->listen.tls->certFile == files.dir.file("server.pem"));
+  CHECK(config->listen.tls->keyFile == files.dir.file("server_key.pem"));
+  CHECK(config->listen.tls->caFile == files.dir.file("root.pem"));
+  CHECK(config->listen.tls->keyPassphrase.empty());
+  CHECK_FALSE(config->listen.insecure);
+  CHECK(config->listen.maxConnections == 500);
+  CHECK(config->listen.idleTimeout == milliseconds(60000));
+  CHECK(config->listen.readTimeout == milliseconds(5000));
+  CHECK(config->listen.maxFrameBytes == 65536);
+  CHECK(config->listen.maxStringBytes == 32768);
+  CHECK(config->listen.maxContainerItems == 100);
   CHECK(config->logLevel == LogLevel::kDebug);
   REQUIRE(config->sites.size() == 1);
   const SiteConfig& site = config->sites.at("default");
@@ -129,6 +146,14 @@ TEST_CASE("A minimal configuration takes the documented defaults", "[config]") {
   REQUIRE(config.isOk());
   CHECK(config->listen.host == "127.0.0.1");
   CHECK(config->listen.port == 9090);
+  CHECK_FALSE(config->listen.tls.has_value());
+  CHECK_FALSE(config->listen.insecure);
+  CHECK(config->listen.maxConnections == 2000);
+  CHECK(config->listen.idleTimeout == milliseconds(300000));
+  CHECK(config->listen.readTimeout == milliseconds(30000));
+  CHECK(config->listen.maxFrameBytes == 1048576);
+  CHECK(config->listen.maxStringBytes == 1048576);
+  CHECK(config->listen.maxContainerItems == 10000);
   CHECK(config->logLevel == LogLevel::kInfo);
   const SiteConfig& site = config->sites.at("prod-1.eu");
   CHECK(site.qrs.userDirectory == "INTERNAL");
@@ -160,7 +185,9 @@ TEST_CASE("Every documented error names the key", "[config]") {
   ConfigDir files;
   auto [path, value, fragment] = GENERATE(table<std::string, std::optional<std::string>, std::string>({
       {"verbose", "true", "worker.json: verbose: unknown key (expected one of listen, log_level, sites, state)"},
-      {"listen.address", "\"x\"", "listen.address: unknown key (expected one of host, port)"},
+      {"listen.address", "\"x\"",
+       "listen.address: unknown key (expected one of host, port, tls, insecure, max_connections, idle_timeout_ms, "
+       "read_timeout_ms, max_frame_bytes, max_string_bytes, max_container_items)"},
       {"sites.default.urls", "\"x\"",
        "sites.default.urls: unknown key (expected one of url, auth, tls, timeouts, poll, stop_wait_ms)"},
       {"sites.default.auth.password", "\"x\"",
@@ -177,6 +204,44 @@ TEST_CASE("Every documented error names the key", "[config]") {
       {"listen.host", "5", "listen.host: expected a string, got number"},
       {"listen.host", "null", "listen.host: expected a string, got null"},
       {"listen", "[]", "listen: expected an object, got array"},
+      {"listen.host", "\"bad host!\"", "listen.host: 'bad host!' is not a host name or IP address"},
+      {"listen.tls", std::nullopt,
+       "listen.host: '0.0.0.0' is not a loopback address, so the Thrift port would accept reload requests from the "
+       "network: set listen.tls"},
+      {"listen.tls", "true", "listen.tls: expected an object, got boolean"},
+      {"listen.tls.verify", "\"full\"",
+       "listen.tls.verify: unknown key (expected one of cert_file, key_file, key_passphrase_file, ca_file)"},
+      {"listen.tls.cert_file", std::nullopt, "listen.tls.cert_file: required"},
+      {"listen.tls.key_file", std::nullopt, "listen.tls.key_file: required"},
+      {"listen.tls.ca_file", std::nullopt,
+       "listen.tls.ca_file: required: the CA that issued the callers' client certificates"},
+      {"listen.tls.cert_file", "\"missing.pem\"", "listen.tls.cert_file: file " + kDir + "/missing.pem does not exist"},
+      {"listen.tls.cert_file", "\"garbage.pem\"",
+       "listen.tls.cert_file: cert_file " + kDir + "/garbage.pem holds no usable PEM certificate"},
+      {"listen.tls.key_file", "\"garbage.pem\"",
+       "listen.tls.key_file: key_file " + kDir + "/garbage.pem holds no PEM private key"},
+      {"listen.tls.key_file", "\"" + otherPki().serverKey() + "\"",
+       "listen.tls.key_file: key_file does not match cert_file"},
+      {"listen.tls.key_file", "\"encrypted_server_key.pem\"",
+       "listen.tls.key_file: key_file " + kDir +
+           "/encrypted_server_key.pem is encrypted and no passphrase was given (key_passphrase_file)"},
+      {"listen.tls.key_passphrase_file", "\"nope.pass\"",
+       "listen.tls.key_passphrase_file: file " + kDir + "/nope.pass does not exist"},
+      {"listen.tls.ca_file", "\"garbage.pem\"",
+       "listen.tls.ca_file: ca_file " + kDir + "/garbage.pem holds no usable PEM certificate"},
+      {"listen.insecure", "true", "listen.insecure: only applies without listen.tls"},
+      {"listen.insecure", "\"yes\"", "listen.insecure: expected true or false, got string"},
+      {"listen.max_connections", "0", "listen.max_connections: expected an integer 1..100000 (connections), got 0"},
+      {"listen.idle_timeout_ms", "0",
+       "listen.idle_timeout_ms: expected an integer 1..3600000 (milliseconds), got 0"},
+      {"listen.read_timeout_ms", "\"30s\"",
+       "listen.read_timeout_ms: expected an integer 1..3600000 (milliseconds), got string"},
+      {"listen.max_frame_bytes", "1024",
+       "listen.max_frame_bytes: expected an integer 4096..268435456 (bytes), got 1024"},
+      {"listen.max_string_bytes", "268435457",
+       "listen.max_string_bytes: expected an integer 1024..268435456 (bytes), got 268435457"},
+      {"listen.max_container_items", "10",
+       "listen.max_container_items: expected an integer 64..10000000 (items), got 10"},
       {"log_level", "\"verbose\"", "log_level: expected one of debug, info, warn, error, got \"verbose\""},
       {"sites", std::nullopt, "sites: required"},
       {"sites", "{}", "sites: at least one site is required"},
@@ -290,11 +355,11 @@ TEST_CASE("Relative paths resolve against the configuration file's folder", "[co
     fs::copy_file(files.dir.file(name), files.dir.file(std::string("etc/qlik/") + name));
   }
   std::string path = files.dir.write("etc/worker.json", edited("sites.default.tls.ca_file", "\"qlik/root.pem\""));
-  // Paths in kFullConfig are relative to etc/ now; only ca_file was moved to
-  // match, so client_cert must be reported as missing from etc/.
+  // Paths in kFullConfig are relative to etc/ now; only the site's ca_file
+  // was moved to match, so the first file read (the worker's own
+  // certificate) must be reported as missing from etc/.
   Result<WorkerConfig> config = loadWorkerConfig(path);
-  checkConfigFailure(config, "sites.default.auth.client_cert: file " + files.dir.file("etc/client.pem") +
-                                 " does not exist");
+  checkConfigFailure(config, "listen.tls.cert_file: file " + files.dir.file("etc/server.pem") + " does not exist");
 }
 
 TEST_CASE("Encrypted keys open with the passphrase file, which is never echoed", "[config]") {
@@ -347,4 +412,77 @@ TEST_CASE("The journal's path resolves against the configuration's folder; reten
   auto defaults = files.parse(kFullConfig);
   REQUIRE(defaults.isOk());
   CHECK_THAT(defaults->state.path, Catch::EndsWith("journal.db"));
+}
+
+TEST_CASE("A host that is not loopback needs TLS or an explicit insecure: true", "[config]") {
+  ConfigDir files;
+  auto [host, loopback] = GENERATE(table<std::string, bool>({
+      {"127.0.0.1", true},
+      {"127.8.9.10", true},
+      {"::1", true},
+      {"localhost", true},
+      {"LocalHost", true},
+      {"0.0.0.0", false},
+      {"::", false},
+      {"10.0.0.5", false},
+      {"128.0.0.1", false},
+      {"::ffff:127.0.0.1", false},
+      {"worker.example.com", false},
+      {"localhost.example.com", false},
+  }));
+  CAPTURE(host, loopback);
+  CHECK(isLoopbackHost(host) == loopback);
+
+  const std::string site =
+      R"("sites":{"a":{"url":"https://a","auth":{"type":"certificate","client_cert":"client.pem",)"
+      R"("client_key":"client_key.pem"},"tls":{"ca_file":"root.pem"}}})";
+  Result<WorkerConfig> plain = files.parse(R"({"listen":{"host":")" + host + R"("},)" + site + "}");
+  if (loopback) {
+    CAPTURE(plain.status().toString());
+    CHECK(plain.isOk());
+  } else {
+    checkConfigFailure(plain, "listen.host: '" + host + "' is not a loopback address");
+    checkConfigFailure(plain, "or set listen.insecure to true");
+  }
+
+  Result<WorkerConfig> insecure = files.parse(R"({"listen":{"host":")" + host + R"(","insecure":true},)" + site + "}");
+  CAPTURE(insecure.status().toString());
+  REQUIRE(insecure.isOk());
+  CHECK(insecure->listen.insecure);
+  CHECK_FALSE(insecure->listen.tls.has_value());
+
+  Result<WorkerConfig> tls = files.parse(
+      R"({"listen":{"host":")" + host +
+      R"(","tls":{"cert_file":"server.pem","key_file":"server_key.pem","ca_file":"root.pem"}},)" + site + "}");
+  CAPTURE(tls.status().toString());
+  REQUIRE(tls.isOk());
+  CHECK(tls->listen.tls.has_value());
+}
+
+TEST_CASE("The worker's own key opens with its passphrase file, which is never echoed", "[config]") {
+  ConfigDir files;
+  auto withPassphraseFile = [&](const std::string& content) {
+    files.dir.write("worker_key.pass", content);
+    Poco::JSON::Parser parser;
+    auto root = parser.parse(kFullConfig).extract<Poco::JSON::Object::Ptr>();
+    auto tls = root->getObject("listen")->getObject("tls");
+    tls->set("key_file", "encrypted_server_key.pem");
+    tls->set("key_passphrase_file", "worker_key.pass");
+    std::ostringstream out;
+    Poco::JSON::Stringifier::stringify(root, out);
+    return files.parse(out.str());
+  };
+
+  Result<WorkerConfig> right = withPassphraseFile(kPassphrase + "\n");
+  CAPTURE(right.status().toString());
+  REQUIRE(right.isOk());
+  CHECK(right->listen.tls->keyPassphrase == kPassphrase);
+  CHECK(right->listen.tls->keyFile == files.dir.file("encrypted_server_key.pem"));
+
+  checkConfigFailure(withPassphraseFile(kPassphrase + "-wrong\n"),
+                     "listen.tls.key_passphrase_file: key_file " + files.dir.file("encrypted_server_key.pem") +
+                         " could not be decrypted with the given passphrase");
+  checkConfigFailure(withPassphraseFile("\r\n"), "listen.tls.key_passphrase_file: file " +
+                                                      files.dir.file("worker_key.pass") + " is empty");
+  checkConfigFailure(withPassphraseFile("x" + kPassphrase), "could not be decrypted");
 }
