@@ -120,6 +120,9 @@ class Stack:
     def config(self):
         return {
             "listen": {"host": "127.0.0.1", "port": 0},
+            # A journal of its own: the default one (/var/lib/qlik-reload as root) is shared by every
+            # worker on the machine, and would carry idempotency keys from one test run into the next.
+            "state": {"path": os.path.join(self.root, "journal.db")},
             "sites": {"default": {
                 "url": "https://127.0.0.1:%d" % self.sim_port,
                 "auth": {"type": "certificate", "client_cert": os.path.join(PKI, "client.pem"),

@@ -85,7 +85,7 @@ class AsyncReloadClient:
                                                % (self.address, method)) from exc
             except errors.QlikReloadError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - connect/TLS/socket trouble
+            except OSError as exc:  # connect, TLS, socket trouble (ssl.SSLError is an OSError)
                 raise translate(exc, self.address, first_tls_call=self.tls is not None) from exc
         finally:
             if writer is not None:

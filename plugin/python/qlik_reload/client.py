@@ -27,6 +27,7 @@ import time
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
 
 from thrift.protocol import TBinaryProtocol
+from thrift.Thrift import TException
 from thrift.transport import TSocket, TTransport
 
 from . import errors
@@ -171,6 +172,10 @@ class _Connection:
             pass
 
 
+#: What a broken connection or a misbehaving peer raises (IDL exceptions are TExceptions too,
+#: and are caught before these).
+_TRANSPORT_ERRORS = (TException, OSError, EOFError)
+
 _IDL_EXCEPTIONS = (ttypes.InvalidRequest, ttypes.UnknownSite, ttypes.UnknownExecution, ttypes.QlikUnavailable,
                    ttypes.AccessDenied, ttypes.ConfigurationError)
 
@@ -247,9 +252,7 @@ class ReloadClient:
     def _open(self) -> _Connection:
         try:
             return _Connection(self.host, self.port, self.tls, self.connect_timeout)
-        except errors.QlikReloadError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - every failure becomes one of ours
+        except _TRANSPORT_ERRORS as exc:
             raise translate(exc, self.address) from exc
 
     def _call(self, method: str, *args: Any, read_timeout: Optional[float] = None,
@@ -270,7 +273,8 @@ class ReloadClient:
                     return result
                 except _IDL_EXCEPTIONS as exc:
                     raise translate(exc, self.address) from None
-                except Exception as exc:  # noqa: BLE001 - transport trouble: drop the connection
+                except _TRANSPORT_ERRORS as exc:  # drop the connection; anything else (a signal
+                    # handler's exception, KeyboardInterrupt) propagates untouched
                     connection.close()
                     self._connection = None
                     error = translate(exc, self.address, first_tls_call=connection.tls and connection.calls == 0)
@@ -288,7 +292,7 @@ class ReloadClient:
                 return getattr(connection.client, method)(*args)
             except _IDL_EXCEPTIONS as exc:
                 raise translate(exc, self.address) from None
-            except Exception as exc:  # noqa: BLE001
+            except _TRANSPORT_ERRORS as exc:
                 last = translate(exc, self.address, first_tls_call=connection.tls)
                 if not isinstance(last, errors.WorkerUnreachable):
                     raise last from exc
