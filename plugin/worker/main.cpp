@@ -20,10 +20,6 @@
 #include <vector>
 
 #include <Poco/Net/SSLManager.h>
-#include <thrift/protocol/TBinaryProtocol.h>
-#include <thrift/server/TThreadedServer.h>
-#include <thrift/transport/TBufferTransports.h>
-#include <thrift/transport/TServerSocket.h>
 
 #include "config/config.h"
 #include "core/log.h"
@@ -31,11 +27,11 @@
 #include "qlik_reload_version.h"
 #include "qrs/http_client.h"
 #include "reload/operator.h"
+#include "server.h"
 
 namespace {
 
 using namespace qlik_reload;
-using apache::thrift::server::TThreadedServer;
 
 constexpr int kExitOk = 0;
 constexpr int kExitUsage = 64;
@@ -63,27 +59,15 @@ struct Arguments {
   bool checkOnly = false;
 };
 
-// Reports readiness once the socket listens: the line on stderr and the port file.
-class Readiness final : public apache::thrift::server::TServerEventHandler {
- public:
-  Readiness(std::shared_ptr<apache::thrift::transport::TServerSocket> socket, std::string host, std::string portFile)
-      : socket_(std::move(socket)), host_(std::move(host)), portFile_(std::move(portFile)) {}
-
-  void preServe() override {
-    const int port = socket_->getPort();
-    if (!portFile_.empty()) {
-      const std::string temp = portFile_ + ".tmp";
-      std::ofstream(temp) << port << "\n";
-      std::rename(temp.c_str(), portFile_.c_str());
-    }
-    logInfo("listening on " + host_ + ":" + std::to_string(port));
+// Reports readiness once the socket listens: the port file, then the line on stderr.
+void announceListening(const std::string& host, const std::string& portFile, int port) {
+  if (!portFile.empty()) {
+    const std::string temp = portFile + ".tmp";
+    std::ofstream(temp) << port << "\n";
+    std::rename(temp.c_str(), portFile.c_str());
   }
-
- private:
-  std::shared_ptr<apache::thrift::transport::TServerSocket> socket_;
-  std::string host_;
-  std::string portFile_;
-};
+  logInfo("listening on " + host + ":" + std::to_string(port));
+}
 
 int parseArguments(int argc, char** argv, Arguments& args) {
   for (int i = 1; i < argc; ++i) {
@@ -193,13 +177,16 @@ int main(int argc, char** argv) {
   for (auto& op : operators) op->start();
   auto handler = std::make_shared<worker::WorkerHandler>(bySite, QLIK_RELOAD_VERSION);
   auto processor = std::make_shared<rpc::ReloadWorkerProcessor>(handler);
-  auto socket = std::make_shared<apache::thrift::transport::TServerSocket>(config->listen.host, config->listen.port);
-  // One thread per connection: a runReload or a long poll holds its
-  // connection for as long as it waits, so a fixed pool would turn waiting
-  // callers away.
-  TThreadedServer server(processor, socket, std::make_shared<apache::thrift::transport::TFramedTransportFactory>(),
-                         std::make_shared<apache::thrift::protocol::TBinaryProtocolFactory>());
-  server.setServerEventHandler(std::make_shared<Readiness>(socket, config->listen.host, args.portFile));
+  // Thread per connection, TLS and the connection limits: see server.h.
+  auto built = worker::WorkerServer::create(config->listen, processor, [&](int port) {
+    announceListening(config->listen.host, args.portFile, port);
+  });
+  if (!built.isOk()) {
+    std::cerr << "qlik-reload-worker: " << built.status().message() << "\n";
+    for (auto& op : operators) op->shutdown();
+    return kExitConfig;
+  }
+  worker::WorkerServer& server = **built;
 
   std::thread signalThread([&] {
     int signal = 0;
@@ -217,10 +204,8 @@ int main(int argc, char** argv) {
   });
 
   int rc = kExitOk;
-  try {
-    server.serve();
-  } catch (const std::exception& e) {
-    logError("cannot listen on " + config->listen.host + ":" + std::to_string(config->listen.port) + ": " + e.what());
+  if (Status served = server.serve(); !served.isOk()) {
+    logError(served.message());
     rc = kExitUnavailable;
     pthread_kill(signalThread.native_handle(), SIGTERM);
   }
