@@ -281,6 +281,12 @@ class ReloadClient:
                     if attempt == 1 and reused and may_resend and isinstance(error, errors.WorkerUnreachable):
                         continue
                     raise error from exc
+                except BaseException:
+                    # Interrupted in the middle of a call: its answer may still
+                    # arrive on this connection, so it can never be reused.
+                    connection.close()
+                    self._connection = None
+                    raise
         raise AssertionError("unreachable")
 
     def _call_on_own_connection(self, method: str, *args: Any, read_timeout: float) -> Any:
