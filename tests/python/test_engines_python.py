@@ -3,9 +3,9 @@ the modules import without them (and say what is missing when used), and
 everything that does not need the engine runs against the real worker +
 qrs-sim: the step (publish, wait, stop when interrupted), the failure mapping,
 the idempotency keys, the retry condition."""
-import _thread
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -59,7 +59,9 @@ def test_interrupted_step_stops_the_reload(stack):
     """Ctrl-C (or an engine's termination exception) while the step waits: the reload is stopped first."""
     task = stack.add_long_task()
     started = threading.Event()
-    timer = threading.Thread(target=lambda: started.wait(30) and _thread.interrupt_main())
+    main = threading.main_thread().ident
+    # a real SIGINT to the main thread, blocked in the long poll (as Ctrl-C would be)
+    timer = threading.Thread(target=lambda: started.wait(30) and signal.pthread_kill(main, signal.SIGINT))
     timer.start()
     with stack.client() as client:
         with pytest.raises(KeyboardInterrupt):
