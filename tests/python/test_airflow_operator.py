@@ -202,6 +202,32 @@ def test_fire_and_forget_returns_the_started_execution(airflow, stack):
     stack.client().cancel(result["execution_id"])
 
 
+def test_a_worker_outage_while_waiting_is_waited_out(airflow, stack, gate_factory):
+    """The worker goes away for a moment after the start: the try waits the outage out and keeps
+    following the same execution."""
+    task = stack.add_task(run_ms=1500, queue_ms=0)
+    gate = gate_factory(down_for=0)
+    airflow.add_connection(host="127.0.0.1", port=gate.port)
+    sent = {}
+
+    def on_push(key, value):
+        if key == "execution_id":
+            sent["bytes"] = gate.bytes_to_worker
+
+    ti = airflow.TaskInstance(on_xcom_push=on_push)
+    def outage():
+        wait_until(lambda: sent and gate.bytes_to_worker > sent["bytes"], 20, "the first long poll")
+        gate.down_for = gate.connections + 2  # the next two connections find the worker down
+        gate.reset_live()
+
+    cut = threading.Thread(target=outage)
+    cut.start()
+    result = run_try(operator(task_id_qlik=task.id), ti)
+    cut.join()
+    assert result["state"] == "SUCCEEDED" and result["execution_id"] == ti.xcom["execution_id"]
+    assert gate.connections >= 4 and len(stack.starts(task.id)) == 1
+
+
 # ---- killing a try
 
 

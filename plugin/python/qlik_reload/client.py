@@ -369,7 +369,8 @@ class ReloadClient:
     def wait(self, execution_id: str, *, site: Optional[str] = None, timeout: Optional[Seconds] = None,
              stop_on_timeout: bool = False, poll_interval: Seconds = 1.0,
              max_wait_per_call: Seconds = MAX_WAIT_PER_CALL, reconnect_for: Seconds = 600.0,
-             on_status: Optional[Callable[[ReloadStatus], None]] = None) -> ReloadStatus:
+             on_status: Optional[Callable[[ReloadStatus], None]] = None,
+             last_status: Optional[ReloadStatus] = None) -> ReloadStatus:
         """Follows the execution with long polls until it is terminal.
 
         Returns the terminal status, or, when ``timeout`` passes first, a status
@@ -377,9 +378,15 @@ class ReloadClient:
         message says what happened). While the worker is unreachable or Qlik
         temporarily unavailable it keeps trying for ``reconnect_for`` (per outage),
         then raises the retryable error with ``execution_id`` set: the reload may
-        still be running. ``on_status`` is called at every change of state."""
+        still be running. ``on_status`` is called at every change of state.
+
+        Like ``qlik-reload wait``, a first poll that finds the worker unreachable
+        fails at once (a wrong address should not take ``reconnect_for`` to
+        notice) unless ``last_status`` is given: an answer already received
+        (start's), after which every outage is waited out."""
         deadline = None if timeout is None else time.monotonic() + (seconds(timeout) or 0.0)
-        return self._follow(execution_id, site, deadline, None, stop_on_timeout, seconds(poll_interval) or 0.0,
+        return self._follow(execution_id, site, deadline, last_status, stop_on_timeout,
+                            seconds(poll_interval) or 0.0,
                             seconds(max_wait_per_call) or MAX_WAIT_PER_CALL, seconds(reconnect_for) or 0.0,
                             on_status, timeout)
 

@@ -150,8 +150,14 @@ class QlikSenseReloadOperator(BaseOperator):
     # ---- execution
 
     def execute(self, context: Mapping[str, Any]) -> Dict[str, Any]:
-        ti = context["ti"]
         client = self._client = self.hook.get_conn()
+        try:
+            return self._execute(context, client)
+        finally:
+            client.close()  # on_kill's cancel uses a connection of its own
+
+    def _execute(self, context: Mapping[str, Any], client: ReloadClient) -> Dict[str, Any]:
+        ti = context["ti"]
         begin = time.monotonic()
         key = self.idempotency_key or airflow_idempotency_key(context)
         site = self.site or client.site
@@ -193,6 +199,7 @@ class QlikSenseReloadOperator(BaseOperator):
         try:
             final = client.wait(status.execution_id, site=self._execution_site, timeout=remaining,
                                 stop_on_timeout=self.stop_on_timeout, max_wait_per_call=self.poll_interval,
+                                last_status=status,
                                 on_status=lambda s: self.log.info("Qlik Sense execution %s is %s",
                                                                   s.execution_id, s.state))
         except QlikReloadError as exc:
