@@ -403,14 +403,18 @@ class PersistentServerSocket final : public Base {
   SteadyClock::time_point lastWarning_{};
 };
 
-// TLS 1.2 or newer, server side. The key's passphrase is answered from
-// memory through OpenSSL's callback (never a terminal prompt) and wiped once
-// the key is loaded.
+// TLS 1.2 or newer, server side (Thrift's TLSv1_2 would mean exactly 1.2,
+// refusing TLS 1.3 clients). The key's passphrase is answered from memory
+// through OpenSSL's callback (never a terminal prompt) and wiped once the
+// key is loaded.
 class WorkerSslFactory final : public TSSLSocketFactory {
  public:
   explicit WorkerSslFactory(std::string passphrase)
-      : TSSLSocketFactory(apache::thrift::transport::SSLProtocol::TLSv1_2), passphrase_(std::move(passphrase)) {
+      : TSSLSocketFactory(apache::thrift::transport::SSLProtocol::SSLTLS), passphrase_(std::move(passphrase)) {
     overrideDefaultPasswordCallback();
+    if (SSL_CTX_set_min_proto_version(ctx_->get(), TLS1_2_VERSION) != 1) {
+      throw TSSLException("cannot require TLS 1.2 or newer");
+    }
   }
   ~WorkerSslFactory() override { forgetPassphrase(); }
   WorkerSslFactory(const WorkerSslFactory&) = delete;
