@@ -60,7 +60,12 @@ def test_imports_from_airflow_sdk_first_then_airflow_2_paths(airflow):
         assert _compat.BaseHook is sys.modules["airflow.hooks.base"].BaseHook
     assert _compat.AirflowFailException is airflow.AirflowFailException
     assert issubclass(_compat.AirflowFailException, _compat.AirflowException)
-    from qlik_reload.airflow import QlikSenseReloadOperator, QlikSenseReloadTrigger, QlikReloadHook  # noqa: F401
+    import qlik_reload.airflow as provider
+
+    assert provider.QlikSenseReloadOperator.__module__ == "qlik_reload.airflow.operators"
+    assert issubclass(provider.QlikSenseReloadOperator, _compat.BaseOperator)
+    assert issubclass(provider.QlikSenseReloadTrigger, _compat.BaseTrigger)
+    assert issubclass(provider.QlikReloadHook, _compat.BaseHook)
 
 
 def test_provider_info_and_client_do_not_import_airflow():

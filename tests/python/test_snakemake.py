@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import SOURCE_DIR, engine_env, wait_until
+from conftest import SOURCE_DIR, engine_env
 
 SNAKEFILE = os.path.join(SOURCE_DIR, "examples", "snakemake", "Snakefile")
 SNAKEMAKE = shutil.which("snakemake") or "/usr/bin/snakemake"

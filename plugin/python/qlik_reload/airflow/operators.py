@@ -145,7 +145,8 @@ class QlikSenseReloadOperator(BaseOperator):
         if map_index is not None and map_index >= 0:
             labels["map_index"] = str(map_index)
         labels.update({str(k): str(v) for k, v in (self.labels or {}).items()})
-        return labels
+        # The worker refuses label values over 256 bytes; ours are context, not worth failing for.
+        return {k: v.encode("utf-8")[:256].decode("utf-8", "ignore") for k, v in labels.items()}
 
     # ---- execution
 
