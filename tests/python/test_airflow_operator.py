@@ -125,7 +125,7 @@ def test_hook_reads_connection_fields_and_extras(airflow, stack):
 
 
 def test_success_publishes_execution_before_waiting(airflow, stack, caplog):
-    task = stack.add_task(run_ms=800, name="Reload Airflow OK")
+    task = stack.add_task(run_ms=2000, name="Reload Airflow OK")
     live_at_push = {}
 
     def on_push(key, value):
