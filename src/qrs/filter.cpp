@@ -10,12 +10,23 @@
 namespace qlik_reload::qrs {
 namespace {
 
+// A dotted path of names, each a letter or '_' followed by letters, digits or
+// '_': what QRS's filter grammar reads as a property ("1id" or "a..b" is not).
 Status checkProperty(std::string_view property) {
-  bool ok = !property.empty() && property.front() != '.' && property.back() != '.';
+  bool ok = true;
+  bool atNameStart = true;
   for (char c : property) {
-    bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
-    ok = ok && allowed;
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    const bool digit = c >= '0' && c <= '9';
+    if (c == '.') {
+      ok = ok && !atNameStart;
+      atNameStart = true;
+    } else {
+      ok = ok && (letter || (digit && !atNameStart));
+      atNameStart = false;
+    }
   }
+  ok = ok && !atNameStart;  // also refuses "" and a trailing '.'
   if (!ok) return Status::invalidArgument("bad filter property name '" + std::string(property) + "'");
   return Status::ok();
 }

@@ -4,7 +4,8 @@
 //     refused, so a value can never smuggle in `or`, quotes or parentheses);
 //   * strings are single-quoted with `\` in front of every `'` and `\`
 //     (the form checked against a live QRS; doubling quotes is rejected);
-//   * property names are fixed by this code, checked to be [A-Za-z0-9_.]+.
+//   * property names are fixed by this code, checked to be dotted names as
+//     QRS's grammar reads them: [A-Za-z_][A-Za-z0-9_]* joined by '.'.
 // The expression is plain text; it goes into a URL only through
 // Poco::URI::addQueryParameter (see encodedQueryValueLength), never by string
 // concatenation.

@@ -55,7 +55,7 @@ TEST_CASE("GUIDs are unquoted and lower-cased, anything else is refused", "[filt
 }
 
 TEST_CASE("Property names are checked", "[filter]") {
-  for (std::string bad : {"", "name eq 'x' or name", "a'b", ".id", "id."}) {
+  for (std::string bad : {"", "name eq 'x' or name", "a'b", ".id", "id.", "1id", "reloadTask.1d", "a..b"}) {
     CAPTURE(bad);
     CHECK(filterGuidEquals(bad, kA).status().code() == ErrorCode::kInvalidArgument);
     CHECK(filterStringEquals(bad, "x").status().code() == ErrorCode::kInvalidArgument);
