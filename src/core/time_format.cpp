@@ -1,10 +1,19 @@
 #include "core/time_format.h"
 
+#include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstdio>
 
 namespace qlik_reload {
 namespace {
+
+// The instants WallTime can hold, in epoch milliseconds (system_clock counts
+// nanoseconds in 64 bits here: about 1677-09-21 to 2262-04-11).
+constexpr std::int64_t kMinWallTimeMs =
+    std::chrono::duration_cast<std::chrono::milliseconds>(WallTime::duration::min()).count();
+constexpr std::int64_t kMaxWallTimeMs =
+    std::chrono::duration_cast<std::chrono::milliseconds>(WallTime::duration::max()).count();
 
 // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 std::int64_t daysFromCivil(std::int64_t y, unsigned m, unsigned d) {
@@ -54,6 +63,7 @@ std::int64_t toEpochMs(WallTime time) {
 }
 
 WallTime fromEpochMs(std::int64_t ms) {
+  ms = std::clamp(ms, kMinWallTimeMs, kMaxWallTimeMs);  // beyond them the conversion would overflow
   return WallTime(std::chrono::duration_cast<WallTime::duration>(std::chrono::milliseconds(ms)));
 }
 
@@ -114,6 +124,9 @@ Result<std::optional<WallTime>> parseQrsTime(std::string_view text) {
   if (year <= 1753) return std::optional<WallTime>();
   std::int64_t days = daysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   std::int64_t ms = ((days * 24 + hour) * 60 + minute) * 60000 + second * 1000 + fractionMs - offsetMinutes * 60000;
+  if (ms > kMaxWallTimeMs) {
+    return Status::protocol("date-time '" + std::string(text.substr(0, 40)) + "' is out of range (latest: 2262-04-11)");
+  }
   return std::optional<WallTime>(fromEpochMs(ms));
 }
 

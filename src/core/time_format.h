@@ -20,10 +20,13 @@ std::string formatIso8601(WallTime time);
 
 // Parses QRS's date-times: "yyyy-MM-ddTHH:mm:ss[.f{1,7}](Z|±hh:mm)". Answers
 // nullopt for the "not set" date (any time in the year 1753 or before).
-// Fails with kProtocol on anything else.
+// Fails with kProtocol on anything else, and for dates after 2262-04-11,
+// which WallTime cannot hold.
 Result<std::optional<WallTime>> parseQrsTime(std::string_view text);
 
 std::int64_t toEpochMs(WallTime time);
+// Milliseconds beyond what WallTime holds (about 1677-09-21 to 2262-04-11
+// UTC) are clamped to its range.
 WallTime fromEpochMs(std::int64_t ms);
 
 }  // namespace qlik_reload

@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <cstdint>
+#include <limits>
+
 #include "core/time_format.h"
 
 using namespace qlik_reload;
@@ -33,10 +36,19 @@ TEST_CASE("parseQrsTime treats the 1753 date as not set", "[time]") {
 
 TEST_CASE("parseQrsTime rejects garbage with a protocol error", "[time]") {
   for (const char* text : {"", "yesterday", "2026-13-01T00:00:00Z", "2026-01-02 03:04:05Z", "2026-01-02T03:04:05",
-                           "2026-01-02T03:04:05.Z", "2026-01-02T03:04:05.000Zjunk"}) {
+                           "2026-01-02T03:04:05.Z", "2026-01-02T03:04:05.000Zjunk", "2670-01-01T00:00:00Z",
+                           "9999-12-31T23:59:59.999Z"}) {
     CAPTURE(text);
     auto parsed = parseQrsTime(text);
     REQUIRE_FALSE(parsed.isOk());
     CHECK(parsed.status().code() == ErrorCode::kProtocol);
   }
+}
+
+TEST_CASE("fromEpochMs clamps milliseconds beyond what WallTime holds", "[time]") {
+  const WallTime latest = fromEpochMs(std::numeric_limits<std::int64_t>::max());
+  CHECK(formatIso8601(latest).rfind("2262-04-11T", 0) == 0);
+  CHECK(fromEpochMs(22089888000000LL) == latest);  // 2670-01-01
+  CHECK(formatIso8601(fromEpochMs(std::numeric_limits<std::int64_t>::min())).rfind("1677-09-21T", 0) == 0);
+  CHECK(toEpochMs(fromEpochMs(-6847804800000LL)) == -6847804800000LL);  // 1753-01-01 is inside
 }
