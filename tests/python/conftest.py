@@ -141,6 +141,23 @@ class Stack:
         self.worker_port = wait_for_port_file(self.worker_port_file, worker)
         return worker
 
+    def start_tls_worker(self):
+        """A second worker on the same simulator whose Thrift port requires mutual TLS
+        (its certificate and the callers' CA from the test PKI). Returns its port."""
+        config = self.config()
+        config["listen"]["tls"] = {"cert_file": os.path.join(PKI, "server.pem"),
+                                   "key_file": os.path.join(PKI, "server_key.pem"),
+                                   "ca_file": os.path.join(PKI, "root.pem")}
+        config["state"]["path"] = os.path.join(self.root, "journal-tls.db")
+        path = os.path.join(self.root, "worker-tls.json")
+        with open(path, "w") as f:
+            json.dump(config, f)
+        port_file = os.path.join(self.root, "worker-tls.port")
+        if os.path.exists(port_file):
+            os.remove(port_file)
+        worker = self._spawn([WORKER, "--config", path, "--port-file", port_file], "worker-tls.err")
+        return wait_for_port_file(port_file, worker)
+
     def _spawn(self, args, err_name):
         err = open(os.path.join(self.root, err_name), "a")
         process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err)

@@ -121,6 +121,27 @@ def test_hook_reads_connection_fields_and_extras(airflow, stack):
     assert ok and "default" in text
 
 
+def test_mutual_tls_from_connection_extras(airflow, stack):
+    """The hook's TLS extras reach the real worker's mutual-TLS port, from the operator and the trigger."""
+    from conftest import PKI
+
+    port = stack.start_tls_worker()
+    airflow.add_connection(host="127.0.0.1", port=port, tls_ca=os.path.join(PKI, "root.pem"),
+                           tls_cert=os.path.join(PKI, "client.pem"), tls_key=os.path.join(PKI, "client_key.pem"),
+                           tls_server_name="qlikserver1")
+    task = stack.add_task(run_ms=300)
+    assert run_try(operator(task_id_qlik=task.id), airflow.TaskInstance())["state"] == "SUCCEEDED"
+    deferred_task = stack.add_task(run_ms=300)
+    with pytest.raises(airflow.TaskDeferred) as deferred:
+        run_try(operator(task_id_qlik=deferred_task.id, deferrable=True), airflow.TaskInstance())
+
+    async def first_event(trigger):
+        async for event in trigger.run():
+            return event.payload
+
+    assert asyncio.run(first_event(deferred.value.trigger))["status"] == "success"
+
+
 # ---- outcomes
 
 

@@ -1,8 +1,9 @@
 """Mutual TLS from the Python clients (blocking and asyncio).
 
-The peer is a small Thrift server in this test (the generated processor over
-TSSLServerSocket + TFramedTransport, requiring a client certificate), built on
-the shared test PKI: the worker's own TLS endpoint is not part of this suite.
+Two peers, both on the shared test PKI: the real worker with `listen.tls`
+(mutual TLS) in front of qrs-sim, and a small Thrift server in this test (the
+generated processor over TSSLServerSocket + TFramedTransport) that can be held
+to TLS 1.2 or 1.3, to see both ways a refused client certificate shows up.
 """
 import asyncio
 import os
@@ -136,3 +137,44 @@ def test_tls_from_the_cli_environment_variables():
                                     "server_name": None}
     assert ReloadClient.from_env(env={}).tls is None
     assert ReloadClient.from_env(env={}).address == "127.0.0.1:9090"
+
+
+# ---- the real worker's mutual-TLS endpoint
+
+
+@pytest.fixture(scope="module")
+def tls_worker_port(stack):
+    return stack.start_tls_worker()
+
+
+def test_real_worker_over_mutual_tls(stack, tls_worker_port):
+    task = stack.add_task(run_ms=300)
+    with ReloadClient("127.0.0.1", tls_worker_port, tls=mutual(), read_timeout=30) as client:
+        assert client.ping().sites == ["default"]
+        status = client.run(task_id=task.id, poll_interval=0.1)
+        assert status.state == "SUCCEEDED"
+    aio = AsyncReloadClient("127.0.0.1", tls_worker_port, tls=mutual())
+    assert asyncio.run(aio.get(status.execution_id)).state == "SUCCEEDED"
+    assert [s["execution_id"] for s in stack.starts(task.id)] == [status.execution_id]
+
+
+@pytest.mark.parametrize("tls, why", [
+    (lambda: TlsConfig(os.path.join(PKI, "root.pem"), server_name="qlikserver1"), "no client certificate"),
+    (lambda: mutual(cert_file=os.path.join(ROGUE, "client.pem"), key_file=os.path.join(ROGUE, "client_key.pem")),
+     "a client certificate from another CA"),
+    (lambda: mutual(ca_file=os.path.join(ROGUE, "root.pem")), "a worker certificate we do not trust"),
+])
+def test_real_worker_refusals_are_configuration_errors(tls_worker_port, tls, why):
+    with pytest.raises(ConfigurationError) as e:
+        ReloadClient("127.0.0.1", tls_worker_port, tls=tls(), connect_timeout=5, read_timeout=5).ping()
+    assert e.value.exit_code == 78, why
+    with pytest.raises(ConfigurationError):
+        asyncio.run(AsyncReloadClient("127.0.0.1", tls_worker_port, tls=tls(), connect_timeout=5,
+                                      read_timeout=5).ping())
+
+
+def test_plain_client_against_the_tls_worker_is_not_silently_accepted(tls_worker_port):
+    from qlik_reload import QlikReloadError
+
+    with pytest.raises(QlikReloadError):
+        ReloadClient("127.0.0.1", tls_worker_port, connect_timeout=5, read_timeout=5).ping()
