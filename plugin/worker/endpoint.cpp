@@ -280,7 +280,13 @@ class GuardedFrameReader final : public TFramedTransport {
       if (e.getType() == TTransportException::INTERRUPTED) throw;  // the server is stopping
       if (deadline.passed() || e.getType() == TTransportException::TIMED_OUT) throw timedOut(phase);
       if (tls_ && !framesRead_ && dynamic_cast<const TSSLException*>(&e) != nullptr) {
-        logWarn("refused TLS connection from " + peer_ + ": " + e.what());
+        // A peer that hangs up during the handshake (a TCP health check) was
+        // not refused; anything else was.
+        if (std::strstr(e.what(), "unexpected eof") != nullptr) {
+          logDebug("TLS connection from " + peer_ + " closed by the client during the handshake");
+        } else {
+          logWarn("refused TLS connection from " + peer_ + ": " + e.what());
+        }
       }
       throw;
     }
