@@ -372,6 +372,43 @@ TEST_CASE("The connection limit: connection N+1 waits until one of the N closes"
   CHECK(env.worker().running());
 }
 
+TEST_CASE("Out of file descriptors, the worker pauses accepting and serves again once they free up", "[endpoint]") {
+  const std::string prlimit = findOnPath("prlimit");
+  if (::access(prlimit.c_str(), X_OK) != 0) {
+    WARN("prlimit (util-linux) is not installed: skipped");
+    return;
+  }
+  IntegrationEnv env("endpoint-descriptors", [] {
+    EnvOptions o;
+    o.startWorker = false;
+    return o;
+  }());
+  writeFile(env.workerConfigPath(), stringify(env.workerConfig()));
+  const std::string portFile = env.dir() + "/limited.port";
+  ChildProcess worker({prlimit, "--nofile=64:64", IntegrationEnv::binary("qlik-reload-worker"), "--config",
+                       env.workerConfigPath(), "--port-file", portFile},
+                      env.dir() + "/limited.out", env.dir() + "/limited.err");
+  REQUIRE(worker.waitForFile(portFile, 30s));
+  const int port = std::stoi(readFile(portFile));
+  CHECK_THAT(worker.stderrText(), Catch::Contains("the open-file limit (64) is below listen.max_connections + 256"));
+
+  {
+    std::vector<std::unique_ptr<RawConnection>> flood;
+    for (int i = 0; i < 80; ++i) {
+      flood.push_back(std::make_unique<RawConnection>(port));
+      flood.back()->send(kPingFrame);
+    }
+    CHECK(worker.waitForStderr("cannot accept connections on the Thrift port", 15s));
+  }  // all closed
+
+  const auto started = SteadyClock::now();
+  CliResult r = env.cli({"ping", "--worker", "127.0.0.1:" + std::to_string(port)});
+  INFO(r.describe() << "\n--- worker ---\n" << worker.stderrText());
+  CHECK(r.exitCode == 0);
+  CHECK(SteadyClock::now() - started < 15s);
+  CHECK(worker.running());
+}
+
 TEST_CASE("TLS: a caller with a certificate from the configured CA pings and runs a reload", "[endpoint][tls]") {
   IntegrationEnv env("endpoint-tls", withListen([](Poco::JSON::Object::Ptr listen) {
                        listen->set("host", "0.0.0.0");  // not loopback: allowed because of TLS
