@@ -224,6 +224,25 @@ int IntegrationEnv::stops(const std::string& taskId) {
   return n;
 }
 
+Poco::JSON::Object::Ptr IntegrationEnv::simExecution(const std::string& executionId) {
+  auto executions = simRecord()->getArray("executions");
+  for (size_t i = 0; i < executions->size(); ++i) {
+    auto e = executions->getObject(static_cast<unsigned>(i));
+    if (e->getValue<std::string>("execution_id") == executionId) return e;
+  }
+  return nullptr;
+}
+
+std::vector<Poco::JSON::Object::Ptr> IntegrationEnv::simExecutionsOfTask(const std::string& taskId) {
+  std::vector<Poco::JSON::Object::Ptr> found;
+  auto executions = simRecord()->getArray("executions");
+  for (size_t i = 0; i < executions->size(); ++i) {
+    auto e = executions->getObject(static_cast<unsigned>(i));
+    if (e->getValue<std::string>("task_id") == taskId) found.push_back(e);
+  }
+  return found;
+}
+
 void IntegrationEnv::putSimTasks(const std::string& json) { simRequest("POST", "/sim/tasks", json); }
 void IntegrationEnv::putSimFaults(const std::string& json) { simRequest("POST", "/sim/faults", json); }
 

@@ -67,6 +67,7 @@ class IntegrationEnv {
   ChildProcess& worker() { return *worker_; }
   ChildProcess& sim() { return *sim_; }
   std::string workerConfigPath() const { return dir_ + "/worker.json"; }
+  std::string journalPath() const { return dir_ + "/journal.db"; }  // the worker's state.path
   Poco::JSON::Object::Ptr workerConfig() const;  // what startWorker() writes
 
   // Runs the CLI with --worker set to this environment's worker and waits.
@@ -80,6 +81,10 @@ class IntegrationEnv {
   // Number of starts of `taskId` that really started an execution.
   int realStarts(const std::string& taskId);
   int stops(const std::string& taskId);
+  // The record's entry for one execution (nullptr when the simulator has
+  // none), and every execution of a task, oldest first.
+  Poco::JSON::Object::Ptr simExecution(const std::string& executionId);
+  std::vector<Poco::JSON::Object::Ptr> simExecutionsOfTask(const std::string& taskId);
   void putSimTasks(const std::string& json);
   // Installs fault rules (POST /sim/faults).
   void putSimFaults(const std::string& json);
