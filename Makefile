@@ -60,3 +60,12 @@ demo: build
 
 clean:
 	rm -rf $(BUILD)
+
+# 1,000 reloads through the worker against qrs-sim with seeded random faults
+# and outcomes, checked against the simulator's record (tests/soak). Prints
+# reloads, faults injected, duplicates, lost and the worker's peak RSS.
+SOAK_RELOADS ?= 1000
+SOAK_SEED ?= 20260101
+.PHONY: soak
+soak: build
+	$(BUILD)/bin/soak_driver --reloads $(SOAK_RELOADS) --concurrency 32 --seed $(SOAK_SEED)
