@@ -12,7 +12,7 @@ CMAKE_ARGS ?=
 PACKAGES_BUILD := cmake make g++ ninja-build pkg-config openssl libssl-dev libpoco-dev libthrift-dev \
                   thrift-compiler libboost-dev libevent-dev catch2 python3-thrift
 # Only for the tests (workflow engines, Python test runner, fuzzing runtime).
-PACKAGES_TEST := snakemake cwltool python3-pytest python3-yaml python3-pip python3-setuptools python3-wheel python3-venv
+PACKAGES_TEST := snakemake cwltool python3-pytest python3-yaml python3-pip python3-setuptools python3-wheel python3-venv clang libclang-rt-14-dev
 
 .PHONY: all deps deps-test configure build test demo clean
 
@@ -52,14 +52,26 @@ configure: deps
 build: configure
 	cmake --build $(BUILD) --parallel $(JOBS)
 
+# $(call timed,COMMAND,WHAT): runs COMMAND, then says how long WHAT took.
+define timed
+	@echo '$(1)'; start=$$(date +%s); $(1); status=$$?; \
+	echo "== make test: $(2) took $$(( $$(date +%s) - start )) s"; exit $$status
+endef
+
+# The suite, then a short fuzzing run and the whole suite again under
+# ASan+UBSan (both below). Old outputs in test-tmp go first: the secrets scan
+# reads every file there.
 test: deps-test build
-	ctest --test-dir $(BUILD) --output-on-failure --parallel $(JOBS) --timeout 300
+	@find $(BUILD)/test-tmp -mindepth 1 -delete 2>/dev/null || true
+	$(call timed,ctest --test-dir $(BUILD) --output-on-failure --parallel $(JOBS) --timeout 300,the test suite)
+	$(call timed,$(MAKE) --no-print-directory fuzz-short,short fuzzing (build included))
+	$(call timed,$(MAKE) --no-print-directory test-asan,the suite under ASan+UBSan (build included))
 
 demo: build
 	examples/demo/run-demo.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
 
 # 1,000 reloads through the worker against qrs-sim with seeded random faults
 # and outcomes, checked against the simulator's record (tests/soak). Prints
@@ -69,3 +81,36 @@ SOAK_SEED ?= 20260101
 .PHONY: soak
 soak: build
 	$(BUILD)/bin/soak_driver --reloads $(SOAK_RELOADS) --concurrency 32 --seed $(SOAK_SEED)
+
+# Sanitizers and fuzzing (tests/sanitizers, tests/fuzz), each in its own tree:
+#   make test-asan   the whole suite built with ASan+UBSan (gcc, Debug) in
+#                    ASAN_BUILD; fails on a sanitizer report from any process,
+#                    the programs the tests start included
+#   make fuzz        every libFuzzer target (clang, FUZZ_BUILD) for
+#                    FUZZ_SECONDS each after replaying the committed corpus;
+#                    crashes land in FUZZ_BUILD/fuzz/crashes
+#   make fuzz-short  the same for FUZZ_SHORT_SECONDS each (part of make test)
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SHORT_SECONDS ?= 10
+.PHONY: test-asan fuzz fuzz-short fuzz-build
+test-asan: deps-test
+	@if [ ! -f $(ASAN_BUILD)/CMakeCache.txt ]; then \
+	  cmake -S . -B $(ASAN_BUILD) -G "$(GENERATOR)" -DCMAKE_BUILD_TYPE=Debug -DQLIK_RELOAD_SANITIZE=ON $(CMAKE_ARGS); \
+	fi
+	cmake --build $(ASAN_BUILD) --parallel $(JOBS)
+	tests/sanitizers/ctest_sanitized.sh $(ASAN_BUILD) --output-on-failure --parallel $(JOBS) --timeout 600
+
+fuzz-build: deps-test
+	@if [ ! -f $(FUZZ_BUILD)/CMakeCache.txt ]; then \
+	  cmake -S . -B $(FUZZ_BUILD) -G "$(GENERATOR)" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	        -DQLIK_RELOAD_FUZZ=ON; \
+	fi
+	cmake --build $(FUZZ_BUILD) --target fuzz_targets --parallel $(JOBS)
+
+fuzz: fuzz-build
+	JOBS=$(JOBS) tests/fuzz/run_fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+fuzz-short: fuzz-build
+	JOBS=$(JOBS) tests/fuzz/run_fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SHORT_SECONDS)
