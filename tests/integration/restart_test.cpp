@@ -111,7 +111,7 @@ struct RawClient {
 
 }  // namespace
 
-TEST_CASE("SIGKILL of the worker mid-run: run reconnects, reports the real outcome; the journal has one execution",
+TEST_CASE("SIGKILL of the worker mid-run: run reconnects and reports the real outcome, the journal has one execution",
           "[restart]") {
   auto [task, expectedExit, tag] = GENERATE(table<std::string, int, const char*>({
       {kRestartOk, 0, "ok"},
@@ -236,7 +236,7 @@ TEST_CASE("A client that disconnects in the middle of runReload does not stop th
   CHECK(env.realStarts(kRestartOk) == 1);
 }
 
-TEST_CASE("A CLI killed with SIGKILL mid-run does not stop the reload; wait reports its outcome",
+TEST_CASE("A CLI killed with SIGKILL mid-run does not stop the reload, and wait reports its outcome",
           "[restart][disconnect]") {
   IntegrationEnv env("cli-killed");
   env.putSimTasks(kRestartTasks);
