@@ -171,8 +171,8 @@ std::string describePeer(const std::shared_ptr<TSocket>& socket) {
 }
 
 std::shared_ptr<TConfiguration> transportConfiguration(const EndpointLimits& limits) {
-  return std::make_shared<TConfiguration>(limits.maxFrameBytes, limits.maxFrameBytes,
-                                          TConfiguration::DEFAULT_RECURSION_DEPTH);
+  // Thrift's default recursion limit (64) stays.
+  return std::make_shared<TConfiguration>(limits.maxFrameBytes, limits.maxFrameBytes);
 }
 
 // The reading side of a connection: TFramedTransport whose readFrame()
