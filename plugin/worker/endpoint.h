@@ -3,7 +3,10 @@
 // (plain TCP, or TLS that requires a client certificate), the framed
 // transport with its deadlines and frame limit, and the binary protocol with
 // its string and container limits. server.h puts these into a
-// TThreadedServer; another server model can reuse them unchanged.
+// TThreadedServer. Another blocking server model (a pool, a bounded
+// acceptor) can reuse all of it; an event-driven one (TNonblockingServer)
+// does its own framing, so it would keep the TLS setup, the protocol limits
+// and guardProcessor() and enforce the frame limit and deadlines itself.
 //
 // What a client that breaks a limit experiences, and what the worker logs
 // (one line each, naming the peer and the configuration key):
