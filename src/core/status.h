@@ -101,7 +101,8 @@ class [[nodiscard]] Result {
   }
   const T& value() const& { return std::get<T>(data_); }
   T& value() & { return std::get<T>(data_); }
-  T&& value() && { return std::get<T>(std::move(data_)); }
+  // By value, so that `for (auto& x : call().value())` cannot dangle.
+  T value() && { return std::get<T>(std::move(data_)); }
   const T* operator->() const { return &std::get<T>(data_); }
   T* operator->() { return &std::get<T>(data_); }
   const T& operator*() const& { return value(); }

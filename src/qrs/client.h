@@ -49,6 +49,10 @@ class QrsClient {
   virtual Result<std::vector<ExecutionResult>> getExecutionResults(
       const std::vector<std::string>& executionIds) = 0;
 
+  // GET /qrs/executionresult/full?filter=id eq A or id eq B …: results by
+  // their own ids (what change notifications name).
+  virtual Result<std::vector<ExecutionResult>> getExecutionResultsById(const std::vector<std::string>& resultIds) = 0;
+
   // GET /qrs/executionresult/full?filter=taskID eq {taskId} and createdDate ge '{since}':
   // the attempts of a task's executions created at or after `since`.
   virtual Result<std::vector<ExecutionResult>> findExecutionResultsOfTask(std::string_view taskId,

@@ -394,8 +394,9 @@ Result<std::vector<ExecutionResult>> HttpQrsClient::findExecutionResultsOfTask(s
   return impl_->callAndDecode<std::vector<ExecutionResult>>(request, &decodeExecutionResultList);
 }
 
-Result<std::vector<ExecutionResult>> HttpQrsClient::getExecutionResults(const std::vector<std::string>& executionIds) {
-  const std::string operation = "get execution results";
+Result<std::vector<ExecutionResult>> HttpQrsClient::resultsMatching(const char* property,
+                                                                   const std::vector<std::string>& executionIds,
+                                                                   const std::string& operation) {
   std::vector<std::string> ids;
   std::unordered_set<std::string> seen;
   for (const std::string& id : executionIds) {
@@ -419,13 +420,13 @@ Result<std::vector<ExecutionResult>> HttpQrsClient::getExecutionResults(const st
   }
   if (fixed >= kMaxRequestUrlLength) return Status::invalidArgument(operation + ": the URL prefix is too long");
   Result<std::vector<std::vector<std::string>>> chunks =
-      chunkGuidsForFilter("ExecutionId", ids, kMaxRequestUrlLength - fixed);
+      chunkGuidsForFilter(property, ids, kMaxRequestUrlLength - fixed);
   if (!chunks.isOk()) return chunks.status().withContext(operation);
 
   std::vector<ExecutionResult> all;
   for (std::size_t i = 0; i < chunks->size(); ++i) {
     const std::vector<std::string>& chunk = (*chunks)[i];
-    Result<std::string> filter = filterAnyGuidEquals("ExecutionId", chunk);
+    Result<std::string> filter = filterAnyGuidEquals(property, chunk);
     if (!filter.isOk()) return filter.status().withContext(operation);
     Request request;
     request.path = path;
@@ -440,6 +441,14 @@ Result<std::vector<ExecutionResult>> HttpQrsClient::getExecutionResults(const st
     for (ExecutionResult& result : part.value()) all.push_back(std::move(result));
   }
   return all;
+}
+
+Result<std::vector<ExecutionResult>> HttpQrsClient::getExecutionResults(const std::vector<std::string>& executionIds) {
+  return resultsMatching("ExecutionId", executionIds, "get execution results");
+}
+
+Result<std::vector<ExecutionResult>> HttpQrsClient::getExecutionResultsById(const std::vector<std::string>& resultIds) {
+  return resultsMatching("id", resultIds, "get execution results by id");
 }
 
 Result<std::vector<ReloadTaskInfo>> HttpQrsClient::findReloadTasksByName(std::string_view name) {

@@ -70,6 +70,7 @@ class HttpQrsClient final : public QrsClient {
   Result<std::vector<ExecutionSession>> findExecutionSessionsOfTask(std::string_view taskId) override;
   Result<std::vector<ExecutionResult>> findExecutionResultsOfTask(std::string_view taskId, WallTime since) override;
   Result<std::vector<ExecutionResult>> getExecutionResults(const std::vector<std::string>& executionIds) override;
+  Result<std::vector<ExecutionResult>> getExecutionResultsById(const std::vector<std::string>& resultIds) override;
   Result<std::vector<ReloadTaskInfo>> findReloadTasksByName(std::string_view name) override;
   Status stopTask(std::string_view taskId) override;
   Result<std::string> scriptLogTicket(std::string_view taskId, std::string_view executionResultId) override;
@@ -81,6 +82,10 @@ class HttpQrsClient final : public QrsClient {
   const std::string& origin() const;
 
  private:
+  // Every result whose `property` equals one of `ids` (GUIDs), in URL-sized chunks.
+  Result<std::vector<ExecutionResult>> resultsMatching(const char* property, const std::vector<std::string>& ids,
+                                                       const std::string& operation);
+
   struct Impl;
   explicit HttpQrsClient(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

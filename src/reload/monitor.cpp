@@ -1,6 +1,8 @@
 #include "reload/monitor.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "core/duration.h"
 #include "core/guid.h"
@@ -11,11 +13,15 @@
 namespace qlik_reload {
 
 struct SiteMonitor::Tracked {
-  Tracked(const MonitorOptions& options, std::uint64_t seed) : backoff(options.poll, seed) {}
+  Tracked(const MonitorOptions& options, std::uint64_t seed)
+      : backoff(options.poll, seed),
+        pushBackoff(BackoffOptions{std::min(Duration(2'000), options.pushFallback), options.pushFallback, 5.0, 0.0}) {}
 
   ReloadStatus status;
-  Phase phase = Phase::kSession;
-  Backoff backoff;
+  Phase phase = Phase::kActive;
+  Backoff backoff;             // the poll interval: initial after a change, growing to the cap
+  Backoff pushBackoff;         // the same with push: sparse fallback reads (2 s, 10 s, then the fallback)
+  Duration interval{0};        // the interval now in force
   Clock::TimePoint nextDue;
   Clock::TimePoint since;      // when tracking began
   Clock::TimePoint lastKnown;  // when QRS last showed a session or a result
@@ -71,6 +77,11 @@ std::string pickDetail(const qrs::ExecutionResult& row) {
   return last != nullptr ? last->message : "";
 }
 
+bool sameReport(const ReloadStatus& a, const ReloadStatus& b) {
+  return a.state == b.state && a.qlikStatusCode == b.qlikStatusCode && a.terminal == b.terminal &&
+         a.timedOut == b.timedOut && a.taskId == b.taskId;
+}
+
 }  // namespace
 
 SiteMonitor::SiteMonitor(std::string site, qrs::QrsClient& qrs, Clock& clock, MonitorOptions options)
@@ -119,7 +130,10 @@ SiteMonitor::Tracked& SiteMonitor::insertLocked(const std::string& executionId, 
   const Clock::TimePoint now = clock_.now();
   t.since = now;
   t.lastKnown = now;
-  t.nextDue = now;
+  // The start's answer is fresh: the first read comes one interval later, so
+  // that executions started close together share it.
+  t.interval = pushActive_ ? std::min(Duration(2'000), options_.pushFallback) : options_.poll.initial;
+  t.nextDue = now + t.interval;
   t.labels = info.labels;
   t.note = info.message;
   t.status.executionId = executionId;
@@ -158,8 +172,7 @@ void SiteMonitor::trackResults(const std::string& executionId, const std::vector
   Tracked& t = insertLocked(executionId, info);
   if (fresh && !rows.empty()) {
     applyResultsLocked(t, rows);
-    // The results decide on the next step (session again, log, or final).
-    t.phase = Phase::kResults;
+    // The next read (due now) decides: keep following, fetch the log, or final.
   }
 }
 
@@ -206,6 +219,8 @@ void SiteMonitor::expedite(const std::string& executionId) {
   Tracked& t = *it->second;
   if (t.phase == Phase::kFinal) return;
   t.backoff.reset();
+  t.pushBackoff.reset();
+  t.interval = options_.poll.initial;
   if (!t.busy) t.nextDue = clock_.now();
   wakeRequested_ = true;
   clock_.notifyAll(wake_);
@@ -247,127 +262,148 @@ std::size_t SiteMonitor::activeCount() const {
                                                 [](const auto& e) { return e.second->phase != Phase::kFinal; }));
 }
 
+Duration SiteMonitor::capLocked() const { return pushActive_ ? options_.pushFallback : options_.poll.max; }
+
+void SiteMonitor::setPushActive(bool active) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  pushActive_ = active;
+  // Executions keep their current schedule; the next reads use the new cap.
+  clock_.notifyAll(wake_);
+}
+
+void SiteMonitor::resultsChanged(const std::vector<std::string>& resultIds) {
+  if (resultIds.empty()) return;
+  std::lock_guard<std::mutex> guard(mutex_);
+  notified_.insert(notified_.end(), resultIds.begin(), resultIds.end());
+  wakeRequested_ = true;
+  clock_.notifyAll(wake_);
+}
+
 Clock::TimePoint SiteMonitor::pollDue() {
-  std::vector<std::pair<std::string, Phase>> due;
+  std::vector<std::string> batch;
+  std::vector<std::string> logs;
+  std::vector<std::string> notified;
   {
     std::lock_guard<std::mutex> guard(mutex_);
     const Clock::TimePoint now = clock_.now();
+    notified.swap(notified_);
+    bool anyDue = false;
     for (auto it = tracked_.begin(); it != tracked_.end();) {
       Tracked& t = *it->second;
       if (t.phase == Phase::kFinal && t.finalAt && now - *t.finalAt > options_.retention) {
         it = tracked_.erase(it);
         continue;
       }
-      if (!t.busy && t.phase != Phase::kFinal && t.nextDue <= now) {
-        t.busy = true;
-        due.emplace_back(it->first, t.phase);
-      }
+      if (!t.busy && t.phase == Phase::kActive && t.nextDue <= now) anyDue = true;
       ++it;
     }
+    for (auto& [id, t] : tracked_) {
+      if (t->busy) continue;
+      if (t->phase == Phase::kLog && t->nextDue <= now) {
+        t->busy = true;
+        logs.push_back(id);
+      } else if (t->phase == Phase::kActive && anyDue && t->nextDue <= now + t->interval / 2) {
+        // Due now, or soon enough to share this read.
+        t->busy = true;
+        batch.push_back(id);
+      }
+    }
   }
-  for (const auto& [id, phase] : due) step(id, phase);
+  std::vector<ReloadStatus> changed;
+  if (!notified.empty()) pollNotified(std::move(notified), changed);
+  if (!batch.empty()) pollBatch(batch, changed);
+  // Executions that became terminal in this pass fetch their log at once.
+  {
+    std::lock_guard<std::mutex> guard(mutex_);
+    for (const std::string& id : batch) {
+      auto it = tracked_.find(id);
+      if (it != tracked_.end() && it->second->phase == Phase::kLog && it->second->nextDue <= clock_.now() &&
+          std::find(logs.begin(), logs.end(), id) == logs.end()) {
+        it->second->busy = true;
+        logs.push_back(id);
+      }
+    }
+  }
+  for (const std::string& id : logs) stepLog(id, changed);
+  for (const ReloadStatus& status : changed) observe(status);
 
   std::lock_guard<std::mutex> guard(mutex_);
   Clock::TimePoint next = Clock::TimePoint::max();
   for (const auto& [id, t] : tracked_) {
     if (t->phase != Phase::kFinal && !t->busy) next = std::min(next, t->nextDue);
   }
+  if (!notified_.empty()) next = clock_.now();
   return next;
 }
 
-namespace {
-
-bool sameReport(const ReloadStatus& a, const ReloadStatus& b) {
-  return a.state == b.state && a.qlikStatusCode == b.qlikStatusCode && a.terminal == b.terminal &&
-         a.timedOut == b.timedOut && a.taskId == b.taskId;
-}
-
-}  // namespace
-
-void SiteMonitor::step(const std::string& executionId, Phase phase) {
-  std::optional<ReloadStatus> changed;
-  stepChain(executionId, phase, changed);
-  if (changed) observe(*changed);
-}
-
-void SiteMonitor::stepChain(const std::string& executionId, Phase phase, std::optional<ReloadStatus>& changed) {
-  // A step may reveal that the next one is due at once (session gone → read
-  // results → fetch the log); follow that chain in the same pass.
-  for (int hop = 0; hop < 4; ++hop) {
-    switch (phase) {
-      case Phase::kSession: stepSession(executionId); break;
-      case Phase::kResults: stepResults(executionId); break;
-      case Phase::kLog: stepLog(executionId); break;
-      case Phase::kFinal: break;
-    }
-    std::lock_guard<std::mutex> guard(mutex_);
-    auto it = tracked_.find(executionId);
-    if (it == tracked_.end()) return;
+void SiteMonitor::pollBatch(const std::vector<std::string>& ids, std::vector<ReloadStatus>& changed) {
+  auto reply = qrs_.getExecutionResults(ids);
+  std::lock_guard<std::mutex> guard(mutex_);
+  std::map<std::string, std::vector<qrs::ExecutionResult>> byExecution;
+  if (reply.isOk()) {
+    for (const auto& row : reply.value()) byExecution[normalizeGuid(row.executionId)].push_back(row);
+  }
+  for (const std::string& id : ids) {
+    auto it = tracked_.find(id);
+    if (it == tracked_.end()) continue;
     Tracked& t = *it->second;
-    const bool chain = t.phase != phase && t.phase != Phase::kFinal && t.nextDue <= clock_.now() &&
-                       !shuttingDown_ && hop < 3;
-    if (!chain) {
-      t.busy = false;
-      // The final state is reported once the log is in (or given up on).
-      const bool report = t.phase == Phase::kFinal || !t.status.terminal;
-      if (report && (!t.reported || !sameReport(*t.reported, t.status))) {
-        changed = t.status;
-        t.reported = t.status;
-      }
-      notifyLocked();
-      return;
+    t.busy = false;
+    if (!reply.isOk()) {
+      scheduleRetryLocked(t, reply.status(), "read the execution results");
+      continue;
     }
-    phase = t.phase;
+    t.lastError.clear();
+    const auto rows = byExecution.find(id);
+    const bool sawRows = rows != byExecution.end() && !rows->second.empty();
+    const ReloadStatus before = t.status;
+    if (sawRows) applyResultsLocked(t, rows->second);
+    advanceLocked(t, before.state != t.status.state || before.qlikStatusCode != t.status.qlikStatusCode ||
+                         before.attempts.size() != t.status.attempts.size(),
+                  sawRows);
+    reportLocked(t, changed);
   }
+  notifyLocked();
 }
 
-void SiteMonitor::stepSession(const std::string& executionId) {
-  auto reply = qrs_.getExecutionSession(executionId);
-  std::lock_guard<std::mutex> guard(mutex_);
-  auto it = tracked_.find(executionId);
-  if (it == tracked_.end()) return;
-  Tracked& t = *it->second;
-  const Clock::TimePoint now = clock_.now();
+void SiteMonitor::pollNotified(std::vector<std::string> resultIds, std::vector<ReloadStatus>& changed) {
+  std::sort(resultIds.begin(), resultIds.end());
+  resultIds.erase(std::unique(resultIds.begin(), resultIds.end()), resultIds.end());
+  std::vector<std::string> valid;
+  for (auto& id : resultIds) {
+    if (isGuid(id)) valid.push_back(normalizeGuid(id));
+  }
+  if (valid.empty()) return;
+  auto reply = qrs_.getExecutionResultsById(valid);
   if (!reply.isOk()) {
-    scheduleRetryLocked(t, reply.status(), "read the execution session");
+    // The fallback reads will catch up; make the next one come soon.
+    logWarn("site " + site_ + ": cannot read the results a change notification named: " + reply.status().message());
+    std::lock_guard<std::mutex> guard(mutex_);
+    for (auto& [id, t] : tracked_) {
+      if (t->phase == Phase::kActive && !t->busy) t->nextDue = std::min(t->nextDue, clock_.now() + options_.poll.initial);
+    }
     return;
   }
-  t.lastError.clear();
-  if (!reply.value()) {
-    // 404: the run has ended (or has not registered yet); the results decide.
-    t.phase = Phase::kResults;
-    t.nextDue = now;
-    return;
+  std::set<std::string> touched;
+  for (const auto& row : reply.value()) touched.insert(normalizeGuid(row.executionId));
+  std::vector<std::string> ours;
+  {
+    std::lock_guard<std::mutex> guard(mutex_);
+    for (const std::string& id : touched) {
+      auto it = tracked_.find(id);
+      if (it != tracked_.end() && it->second->phase == Phase::kActive && !it->second->busy) {
+        it->second->busy = true;
+        ours.push_back(id);
+      }
+    }
   }
-  applySessionLocked(t, *reply.value());
-  const bool attemptEnded = reply.value()->executionResult &&
-                            mapQlikStatus(reply.value()->executionResult->status).terminal;
-  if (attemptEnded) {
-    t.phase = Phase::kResults;
-    t.nextDue = now;
-  } else {
-    t.nextDue = now + t.backoff.next();
-  }
+  // A notification names one attempt; reading every attempt of the
+  // execution keeps the attempt list whole (one batched read).
+  if (!ours.empty()) pollBatch(ours, changed);
 }
 
-void SiteMonitor::stepResults(const std::string& executionId) {
-  auto reply = qrs_.getExecutionResults({executionId});
-  std::lock_guard<std::mutex> guard(mutex_);
-  auto it = tracked_.find(executionId);
-  if (it == tracked_.end()) return;
-  Tracked& t = *it->second;
+void SiteMonitor::advanceLocked(Tracked& t, bool changed, bool sawRows) {
   const Clock::TimePoint now = clock_.now();
-  if (!reply.isOk()) {
-    scheduleRetryLocked(t, reply.status(), "read the execution results");
-    return;
-  }
-  t.lastError.clear();
-  std::vector<qrs::ExecutionResult> rows;
-  for (const auto& row : reply.value()) {
-    if (row.executionId.empty() || normalizeGuid(row.executionId) == normalizeGuid(executionId)) rows.push_back(row);
-  }
-  if (!rows.empty()) applyResultsLocked(t, rows);
-  if (!rows.empty() && t.status.terminal) {
+  if (sawRows && t.status.terminal) {
     const bool wantLog = t.status.state == ReloadState::kFailed || t.status.state == ReloadState::kAborted;
     if (wantLog && !t.status.taskId.empty() && !t.attemptIds.empty() && !t.attemptIds.back().empty()) {
       t.phase = Phase::kLog;
@@ -377,22 +413,36 @@ void SiteMonitor::stepResults(const std::string& executionId) {
     }
     return;
   }
-  // No row yet, or the latest attempt is still going (Retry, or QRS
-  // answered 404 on the session a moment before the result was written).
   const Clock::TimePoint lastSign = t.everKnown ? t.lastKnown : t.since;
-  if (rows.empty() && now - lastSign >= options_.lostAfter) {
+  if (!sawRows && now - lastSign >= options_.lostAfter) {
     t.status.state = ReloadState::kFailed;
     t.status.terminal = true;
-    t.note = "Qlik has shown neither a session nor a result for execution " + executionId + " for " +
+    t.note = "Qlik has shown neither a session nor a result for execution " + t.status.executionId + " for " +
              formatDuration(options_.lostAfter) + "; its outcome is unknown.";
     finishLocked(t, "");
     return;
   }
-  t.phase = Phase::kSession;
-  t.nextDue = now + t.backoff.next();
+  if (changed) {
+    t.backoff.reset();
+    t.pushBackoff.reset();
+  }
+  // Both schedules advance, so switching push on or off keeps a sensible pace.
+  const Duration polling = t.backoff.next();
+  const Duration pushed = t.pushBackoff.next();
+  t.interval = pushActive_ ? pushed : polling;
+  t.nextDue = now + t.interval;
 }
 
-void SiteMonitor::stepLog(const std::string& executionId) {
+void SiteMonitor::reportLocked(Tracked& t, std::vector<ReloadStatus>& changed) {
+  // The final state is reported once the log is in (or given up on).
+  const bool report = t.phase == Phase::kFinal || !t.status.terminal;
+  if (report && (!t.reported || !sameReport(*t.reported, t.status))) {
+    changed.push_back(t.status);
+    t.reported = t.status;
+  }
+}
+
+void SiteMonitor::stepLog(const std::string& executionId, std::vector<ReloadStatus>& changed) {
   std::string taskId, resultId, fileReferenceId;
   {
     std::lock_guard<std::mutex> guard(mutex_);
@@ -414,20 +464,20 @@ void SiteMonitor::stepLog(const std::string& executionId) {
   auto it = tracked_.find(executionId);
   if (it == tracked_.end()) return;
   Tracked& t = *it->second;
+  t.busy = false;
   if (text.isOk()) {
     t.status.scriptLogTail = logTail(text.value(), options_.logTailLines);
     // The script's own error says more than Qlik's status change does.
     std::string error = scriptLogError(t.status.scriptLogTail);
     if (!error.empty()) t.lastDetail = error;
     finishLocked(t, "");
-    return;
-  }
-  ++t.logTries;
-  if (t.logTries >= options_.logAttempts) {
+  } else if (++t.logTries >= options_.logAttempts) {
     finishLocked(t, text.status().message());
-    return;
+  } else {
+    t.nextDue = clock_.now() + options_.logRetryDelay * (1 << (t.logTries - 1));
   }
-  t.nextDue = clock_.now() + options_.logRetryDelay * (1 << (t.logTries - 1));
+  reportLocked(t, changed);
+  notifyLocked();
 }
 
 void SiteMonitor::applySessionLocked(Tracked& t, const qrs::ExecutionSession& session) {
@@ -526,7 +576,7 @@ void SiteMonitor::finishLocked(Tracked& t, const std::string& logNote) {
 }
 
 void SiteMonitor::scheduleRetryLocked(Tracked& t, const Status& error, const char* what) {
-  Duration delay = t.backoff.next();
+  Duration delay = std::min(t.backoff.next(), capLocked());
   if (error.retryAfter() && *error.retryAfter() > delay) {
     delay = std::min(*error.retryAfter(), Duration(60'000));
   }

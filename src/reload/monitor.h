@@ -1,23 +1,28 @@
 // SiteMonitor: follows every active execution of one Qlik Sense site.
 //
-// One monitor per site, whatever the number of executions: it keeps a table
-// of tracked executions, each with its own poll schedule, and a single loop
-// that does the QRS reads that are due and wakes the callers waiting on the
-// executions that changed. Callers never poll QRS themselves.
+// One monitor per site, whatever the number of executions. It keeps a table
+// of tracked executions and one loop that, at each tick, reads the results
+// of every execution that is due in ONE batched query
+//   GET /qrs/executionresult/full?filter=ExecutionId eq A or ExecutionId eq B …
+// (the HTTP client cuts long lists into URL-sized chunks), then wakes exactly
+// the callers waiting on executions that changed. Callers never poll QRS.
 //
-// The life of a tracked execution, one QRS read per step:
-//   session  GET executionsession/{id}: 200 → still running (status of the
-//            current attempt); 404 → the run has ended, read the results.
-//   results  GET executionresult/full?filter=ExecutionId eq {id}: every
-//            attempt, sorted. The latest attempt decides. No row yet, or a
-//            latest attempt that is not terminal (Retry, the early-404 race)
-//            → back to session polling.
-//   log      when the reload did not succeed: script-log ticket
-//            (scriptlogfile, falling back to the older scriptlog endpoint),
-//            then the download, retried a few times because Qlik often
-//            cannot serve the log for a moment after the run ends.
-//   final    the outcome is known and will not change.
-// Transient QRS errors never lose an execution: the step backs off and is
+// Each execution has its own poll interval: the initial one after a start
+// or a change, growing to the cap while nothing changes. A tick reads the
+// executions that are due and those due within half their interval, so
+// reloads started together are read together. With change notifications
+// (push, see resultsChanged) the interval is the slow fallback instead, and
+// each notification reads just the named results.
+//
+// The life of a tracked execution:
+//   active  its attempts are read in batches; the latest attempt decides.
+//           No row yet, or a latest attempt that is not terminal (Queued,
+//           Started, Retry, Aborting…) → keep following.
+//   log     the reload did not succeed: script-log ticket (scriptlogfile,
+//           falling back to the older scriptlog endpoint), then the download,
+//           retried a few times because Qlik often cannot serve the log at once.
+//   final   the outcome is known and will not change.
+// Transient QRS errors never lose an execution: the read backs off and is
 // tried again; the error is shown in the status message meanwhile.
 //
 // Thread-safety: every public method is thread-safe. QRS I/O happens outside
@@ -52,6 +57,7 @@ struct MonitorOptions {
   Duration lostAfter{10 * 60 * 1000};    // neither a session nor a result this long → reported lost
   Duration retention{24 * 3600 * 1000};  // finished executions stay answerable this long
   std::uint64_t jitterSeed = 0x5eedULL;
+  Duration pushFallback{60'000};         // with push: how often every execution is still read
 };
 
 // What the caller knows when it asks the monitor to follow an execution.
@@ -103,6 +109,13 @@ class SiteMonitor {
 
   // Polls this execution at once and then fast again (after a stop request).
   void expedite(const std::string& executionId);
+
+  // Push: QRS said these ExecutionResults changed. They are read (batched)
+  // at once; results of executions not tracked here are ignored.
+  void resultsChanged(const std::vector<std::string>& resultIds);
+  // While push is active, executions are also read every pushFallback, in
+  // case a notification is lost.
+  void setPushActive(bool active);
   // Records that a stop was requested because the request timed out, so
   // later reads still say timedOut.
   void markTimedOut(const std::string& executionId, const std::string& message);
@@ -117,20 +130,24 @@ class SiteMonitor {
   const std::string& site() const { return site_; }
 
  private:
-  enum class Phase { kSession, kResults, kLog, kFinal };
+  enum class Phase { kActive, kLog, kFinal };
   struct Tracked;
 
   Tracked& insertLocked(const std::string& executionId, const TrackInfo& info);
-  void step(const std::string& executionId, Phase phase);
-  void stepChain(const std::string& executionId, Phase phase, std::optional<ReloadStatus>& changed);
-  void stepSession(const std::string& executionId);
-  void stepResults(const std::string& executionId);
-  void stepLog(const std::string& executionId);
+  // Reads `ids` in one batch and applies what came back.
+  void pollBatch(const std::vector<std::string>& ids, std::vector<ReloadStatus>& changed);
+  void pollNotified(std::vector<std::string> resultIds, std::vector<ReloadStatus>& changed);
+  void stepLog(const std::string& executionId, std::vector<ReloadStatus>& changed);
   // Applies QRS answers to a record; caller holds mutex_.
   void applySessionLocked(Tracked& t, const qrs::ExecutionSession& session);
   void applyResultsLocked(Tracked& t, const std::vector<qrs::ExecutionResult>& rows);
+  // After a read: decides the next step and when it is due.
+  void advanceLocked(Tracked& t, bool changed, bool sawRows);
   void finishLocked(Tracked& t, const std::string& logNote);
   void scheduleRetryLocked(Tracked& t, const Status& error, const char* what);
+  // Collects the status for the observer when its report changed.
+  void reportLocked(Tracked& t, std::vector<ReloadStatus>& changed);
+  Duration capLocked() const;
   void notifyLocked();
   void loop();
   void observe(const ReloadStatus& status) const {
@@ -146,6 +163,8 @@ class SiteMonitor {
   std::condition_variable changed_;  // waiters: some status changed
   std::condition_variable wake_;     // the loop: new work
   bool wakeRequested_ = false;
+  bool pushActive_ = false;
+  std::vector<std::string> notified_;  // result ids named by notifications, not read yet
   bool shuttingDown_ = false;
   std::map<std::string, std::unique_ptr<Tracked>> tracked_;
   std::thread thread_;

@@ -263,6 +263,18 @@ Result<std::vector<qrs::ExecutionResult>> FakeQrs::getExecutionResults(const std
   return out;
 }
 
+Result<std::vector<qrs::ExecutionResult>> FakeQrs::getExecutionResultsById(const std::vector<std::string>& ids) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  if (auto fault = takeFaultLocked(Op::kGetResultsById, nullptr)) return *fault;
+  std::vector<qrs::ExecutionResult> out;
+  for (const auto& [id, e] : executions_) {
+    for (auto& row : computeLocked(e).rows) {
+      if (std::find(ids.begin(), ids.end(), row.id) != ids.end()) out.push_back(std::move(row));
+    }
+  }
+  return out;
+}
+
 Result<std::vector<qrs::ExecutionResult>> FakeQrs::findExecutionResultsOfTask(std::string_view taskId,
                                                                                WallTime since) {
   std::lock_guard<std::mutex> guard(mutex_);

@@ -26,7 +26,7 @@ namespace qlik_reload::testing {
 class FakeQrs final : public qrs::QrsClient {
  public:
   enum class Op {
-    kStart, kStartByName, kGetSession, kFindSessions, kGetResults, kFindTaskResults, kFindTasks, kStop,
+    kStart, kStartByName, kGetSession, kFindSessions, kGetResults, kGetResultsById, kFindTaskResults, kFindTasks, kStop,
     kLogTicket, kLegacyLogTicket, kDownload, kAbout
   };
 
@@ -73,6 +73,7 @@ class FakeQrs final : public qrs::QrsClient {
   Result<std::optional<qrs::ExecutionSession>> getExecutionSession(std::string_view id) override;
   Result<std::vector<qrs::ExecutionSession>> findExecutionSessionsOfTask(std::string_view taskId) override;
   Result<std::vector<qrs::ExecutionResult>> getExecutionResults(const std::vector<std::string>& ids) override;
+  Result<std::vector<qrs::ExecutionResult>> getExecutionResultsById(const std::vector<std::string>& ids) override;
   Result<std::vector<qrs::ExecutionResult>> findExecutionResultsOfTask(std::string_view taskId,
                                                                        WallTime since) override;
   Result<std::vector<qrs::ReloadTaskInfo>> findReloadTasksByName(std::string_view name) override;

@@ -105,9 +105,11 @@ TEST_CASE("A successful reload is followed through its own execution to SUCCEEDE
   // Seen within one poll interval (the cap) of the real end, 62 s after start.
   CHECK(h.clock.now() - t0 >= 62s);
   CHECK(h.clock.now() - t0 <= 62s + 5s);
-  // Backoff (reset when Queued turns Started): about twenty session reads for
-  // a one-minute reload, where a one-second poll would make sixty.
-  CHECK(h.qrs.calls(Op::kGetSession) <= 22);
+  // Backoff (reset when Queued turns Started): about twenty result reads for
+  // a one-minute reload, where a one-second poll would make sixty; the
+  // execution session is never polled.
+  CHECK(h.qrs.calls(Op::kGetResults) <= 22);
+  CHECK(h.qrs.calls(Op::kGetSession) == 0);
 }
 
 TEST_CASE("A failed reload is FAILED with Qlik's detail and the script-log tail", "[operator]") {
@@ -184,7 +186,7 @@ TEST_CASE("The all-zero GUID for a disabled task is NOT_STARTED, naming the like
   CHECK(s.executionId.empty());
   CHECK_THAT(s.message, Catch::Contains("all-zero") && Catch::Contains("disabled") &&
                             Catch::Contains("no scheduler") && Catch::Contains("app"));
-  CHECK(h.qrs.calls(Op::kGetSession) == 0);
+  CHECK(h.qrs.calls(Op::kGetResults) == 0);
 }
 
 TEST_CASE("An unknown task is NOT_STARTED, not an error", "[operator]") {
@@ -312,13 +314,13 @@ TEST_CASE("Transient QRS errors while waiting never lose the execution", "[opera
   Harness h;
   h.task(simpleTask(7, ms(20'000)));
   h.start();
-  h.qrs.failNext(Op::kGetSession, 6, Status::unavailable("QRS 503 Service Unavailable"));
+  h.qrs.failNext(Op::kGetResults, 6, Status::unavailable("QRS 503 Service Unavailable"));
   h.qrs.failNext(Op::kGetResults, 2, Status::unavailable("connection reset by peer"));
   auto result = h.run(byId(kTask));
   REQUIRE(result.isOk());
   CHECK(result.value().state == ReloadState::kSucceeded);
   CHECK(h.qrs.calls(Op::kStart) == 1);
-  CHECK(h.qrs.calls(Op::kGetSession) >= 6);
+  CHECK(h.qrs.calls(Op::kGetResults) >= 9);
 }
 
 TEST_CASE("While QRS is failing, the status says so and keeps the last known state", "[operator]") {
@@ -328,7 +330,7 @@ TEST_CASE("While QRS is failing, the status says so and keeps the last known sta
   auto started = h.start(byId(kTask));
   REQUIRE(started.isOk());
   runFor(h.clock, 10s);
-  h.qrs.failNext(Op::kGetSession, 1000, Status::unavailable("connection refused"));
+  h.qrs.failNext(Op::kGetResults, 1000, Status::unavailable("connection refused"));
   runFor(h.clock, 30s);
   auto now = h.op->getReload(started.value().executionId);
   REQUIRE(now.isOk());
@@ -345,22 +347,23 @@ TEST_CASE("A server's Retry-After is honoured", "[operator]") {
   runFor(h.clock, 1s);
   Status throttled = Status::unavailable("QRS 429 Too Many Requests");
   throttled.setRetryAfter(ms(30'000));
-  h.qrs.failNext(Op::kGetSession, 1, throttled);
-  const int before = h.qrs.calls(Op::kGetSession);
+  h.qrs.failNext(Op::kGetResults, 1, throttled);
+  const int before = h.qrs.calls(Op::kGetResults);
   runFor(h.clock, 29s);
-  CHECK(h.qrs.calls(Op::kGetSession) <= before + 2);
+  CHECK(h.qrs.calls(Op::kGetResults) <= before + 2);
 }
 
 TEST_CASE("The script log is retried until Qlik can serve it", "[operator]") {
   Harness h;
   FakeQrs::Task t = simpleTask(8, ms(2'000));
-  t.logDelay = ms(1'200);
   h.task(t);
   h.start();
+  // Qlik answers 404 twice before the log can be downloaded.
+  h.qrs.failNext(Op::kDownload, 2, Status::notFound("QRS 404 Not found"));
   auto result = h.run(byId(kTask));
   REQUIRE(result.isOk());
   CHECK(result.value().scriptLogTail == "line 1\nline 2\nError: field not found");
-  CHECK(h.qrs.calls(Op::kDownload) >= 2);
+  CHECK(h.qrs.calls(Op::kDownload) == 3);
 }
 
 TEST_CASE("A script log that never comes is given up on, saying so", "[operator]") {
