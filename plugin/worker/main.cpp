@@ -27,6 +27,7 @@
 #include "qlik_reload_version.h"
 #include "qrs/http_client.h"
 #include "reload/operator.h"
+#include "reload/push.h"
 #include "server.h"
 
 namespace {
@@ -106,11 +107,13 @@ int parseArguments(int argc, char** argv, Arguments& args) {
   return -1;
 }
 
-OperatorOptions operatorOptions(const SiteConfig& site, const StateConfig& state) {
+OperatorOptions operatorOptions(const SiteConfig& site, const WorkerConfig& config) {
   OperatorOptions options;
-  options.journalRetention = state.retention;
+  options.journalRetention = config.state.retention;
   options.monitor.poll = site.poll;
+  if (config.push) options.monitor.pushFallback = config.push->fallbackPoll;
   options.stopWait = site.stopWait;
+  options.maxConcurrentStarts = site.maxConcurrentStarts;
   return options;
 }
 
@@ -163,7 +166,7 @@ int main(int argc, char** argv) {
     clients.push_back(std::move(client).value());
     operators.push_back(
         std::make_unique<ReloadOperator>(name, *clients.back(), SystemClock::instance(),
-                                         operatorOptions(site, config->state), journal.value().get()));
+                                         operatorOptions(site, *config), journal.value().get()));
     bySite[name] = operators.back().get();
   }
   if (args.checkOnly) {
@@ -175,6 +178,40 @@ int main(int argc, char** argv) {
   }
 
   for (auto& op : operators) op->start();
+
+  // Push: QRS calls us back when a reload ends; polling stays as a fallback.
+  std::unique_ptr<PushReceiver> push;
+  if (config->push) {
+    PushOptions options;
+    options.host = config->push->host;
+    options.port = config->push->port;
+    options.publicUrl = config->push->publicUrl;
+    options.certFile = config->push->certFile;
+    options.keyFile = config->push->keyFile;
+    std::vector<std::string> names;
+    for (const auto& [name, op] : bySite) names.push_back(name);
+    auto receiver = PushReceiver::start(options, names, [&bySite](const std::string& site, std::vector<std::string> ids) {
+      bySite.at(site)->monitor().resultsChanged(ids);
+    });
+    if (!receiver.isOk()) {
+      std::cerr << "qlik-reload-worker: " << receiver.status().message() << "\n";
+      for (auto& op : operators) op->shutdown();
+      return kExitConfig;
+    }
+    push = std::move(receiver).value();
+    logInfo("push: callbacks listen on " + options.host + ":" + std::to_string(push->port()));
+    for (const auto& [name, op] : bySite) {
+      if (Status enabled = op->enablePush(push->callbackUrl(name)); !enabled.isOk()) {
+        logWarn("site " + name + ": " + enabled.message());
+      }
+    }
+  }
+  auto stopPush = [&] {
+    if (!push) return;
+    for (auto& op : operators) op->disablePush();
+    push->stop();
+  };
+
   auto handler = std::make_shared<worker::WorkerHandler>(bySite, QLIK_RELOAD_VERSION);
   auto processor = std::make_shared<rpc::ReloadWorkerProcessor>(handler);
   // Thread per connection, TLS and the connection limits: see server.h.
@@ -183,6 +220,7 @@ int main(int argc, char** argv) {
   });
   if (!built.isOk()) {
     std::cerr << "qlik-reload-worker: " << built.status().message() << "\n";
+    stopPush();
     for (auto& op : operators) op->shutdown();
     return kExitConfig;
   }
@@ -210,6 +248,7 @@ int main(int argc, char** argv) {
     pthread_kill(signalThread.native_handle(), SIGTERM);
   }
   signalThread.join();
+  stopPush();
   for (auto& op : operators) op->shutdown();
   logInfo("stopped");
   return rc;

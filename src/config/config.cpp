@@ -453,7 +453,7 @@ SiteConfig readSite(Reader& reader, const std::string& name, const Var& value) {
     return site;
   }
   ObjectPtr object = value.extract<ObjectPtr>();
-  reader.onlyKeys(object, path, {"url", "auth", "tls", "timeouts", "poll", "stop_wait_ms"});
+  reader.onlyKeys(object, path, {"url", "auth", "tls", "timeouts", "poll", "stop_wait_ms", "limits"});
 
   reader.string(object, path, "url", true, site.qrs.url);
   if (reader.ok()) {
@@ -485,7 +485,44 @@ SiteConfig readSite(Reader& reader, const std::string& name, const Var& value) {
                                                std::to_string(site.poll.max.count()));
   }
   reader.milliseconds(object, path, "stop_wait_ms", site.stopWait);
+  if (ObjectPtr limits = reader.object(object, path, "limits", false); !limits.isNull()) {
+    const std::string limitsPath = join(path, "limits");
+    reader.onlyKeys(limits, limitsPath, {"max_connections", "max_concurrent_requests", "max_concurrent_starts"});
+    std::int64_t connections = site.qrs.maxConnections;
+    std::int64_t requests = site.qrs.maxConcurrentRequests;
+    std::int64_t starts = site.maxConcurrentStarts;
+    reader.integer(limits, limitsPath, "max_connections", 1, 1024, "", connections);
+    reader.integer(limits, limitsPath, "max_concurrent_requests", 1, 1024, "", requests);
+    reader.integer(limits, limitsPath, "max_concurrent_starts", 1, 1024, "", starts);
+    site.qrs.maxConnections = static_cast<int>(connections);
+    site.qrs.maxConcurrentRequests = static_cast<int>(requests);
+    site.maxConcurrentStarts = static_cast<int>(starts);
+  }
   return site;
+}
+
+PushConfig readPush(Reader& reader, const ObjectPtr& push) {
+  PushConfig config;
+  reader.onlyKeys(push, "push", {"listen", "public_url", "tls", "fallback_poll_ms"});
+  if (ObjectPtr listen = reader.object(push, "push", "listen", false); !listen.isNull()) {
+    reader.onlyKeys(listen, "push.listen", {"host", "port"});
+    reader.string(listen, "push.listen", "host", false, config.host);
+    std::int64_t port = config.port;
+    reader.integer(listen, "push.listen", "port", 0, 65535, "", port);
+    config.port = static_cast<int>(port);
+  }
+  reader.string(push, "push", "public_url", false, config.publicUrl);
+  if (reader.ok() && !config.publicUrl.empty() && config.publicUrl.rfind("http://", 0) != 0 &&
+      config.publicUrl.rfind("https://", 0) != 0) {
+    reader.fail("push.public_url", "must start with http:// or https://");
+  }
+  if (ObjectPtr tls = reader.object(push, "push", "tls", false); !tls.isNull()) {
+    reader.onlyKeys(tls, "push.tls", {"cert_file", "key_file"});
+    config.certFile = reader.file(tls, "push.tls", "cert_file", true);
+    config.keyFile = reader.file(tls, "push.tls", "key_file", true);
+  }
+  reader.milliseconds(push, "push", "fallback_poll_ms", config.fallbackPoll);
+  return config;
 }
 
 std::string defaultStatePath() {
@@ -535,7 +572,8 @@ Result<WorkerConfig> parseWorkerConfig(const std::string& json, const std::strin
   WorkerConfig config;
   config.path = origin;
   try {
-    reader.onlyKeys(root, "", {"listen", "log_level", "sites", "state"});
+    reader.onlyKeys(root, "", {"listen", "log_level", "sites", "state", "push"});
+    if (ObjectPtr push = reader.object(root, "", "push", false); !push.isNull()) config.push = readPush(reader, push);
     config.state.path = defaultStatePath();
     if (ObjectPtr state = reader.object(root, "", "state", false); !state.isNull()) {
       reader.onlyKeys(state, "state", {"path", "retention_days"});

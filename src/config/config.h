@@ -57,7 +57,8 @@ namespace qlik_reload {
 
 struct SiteConfig {
   std::string name;
-  qrs::ConnectionOptions qrs;
+  qrs::ConnectionOptions qrs;  // "limits": {"max_connections", "max_concurrent_requests"} land here too
+  int maxConcurrentStarts = 8;  // "limits.max_concurrent_starts": start requests in flight at once
   BackoffOptions poll{Duration(250), Duration(5000), 2.0, 0.1};  // status polling while a reload runs
   Duration stopWait{60'000};  // after a stop, how long to wait for Qlik to report Aborted
 };
@@ -110,10 +111,25 @@ struct StateConfig {
   Duration retention{14LL * 24 * 3600 * 1000};  // "retention_days": finished executions kept this long
 };
 
+// Push: QRS change notifications. Absent: polling alone.
+//   "push": {"listen": {"host": "0.0.0.0", "port": 9091},
+//            "public_url": "http://worker1.corp:9091",      (optional: what QRS calls)
+//            "tls": {"cert_file": "...", "key_file": "..."},  (optional: HTTPS callbacks)
+//            "fallback_poll_ms": 60000}                       (optional)
+struct PushConfig {
+  std::string host = "127.0.0.1";
+  int port = 0;
+  std::string publicUrl;
+  std::string certFile;
+  std::string keyFile;
+  Duration fallbackPoll{60'000};
+};
+
 struct WorkerConfig {
   std::string path;  // the file it came from
   ListenConfig listen;
   StateConfig state;
+  std::optional<PushConfig> push;
   LogLevel logLevel = LogLevel::kInfo;
   std::map<std::string, SiteConfig> sites;  // at least one
 };

@@ -72,6 +72,14 @@ class QrsClient {
   // `maxTailBytes` bytes of the log (the rest is read and dropped).
   virtual Result<std::string> downloadScriptLog(std::string_view ticket, size_t maxTailBytes) = 0;
 
+  // POST /qrs/notification?name={typeName}&changetype=2&filter={filter} with
+  // the callback URL as a JSON string → the subscription's handle. QRS then
+  // POSTs [{"objectType":…,"objectID":…}, …] to the URL on each change.
+  virtual Result<std::string> subscribeChanges(std::string_view typeName, std::string_view filter,
+                                               std::string_view callbackUrl) = 0;
+  // DELETE /qrs/notification?handle={handle}
+  virtual Status unsubscribeChanges(std::string_view handle) = 0;
+
   // GET /qrs/about: a cheap health and identity check.
   virtual Result<AboutInfo> about() = 0;
 };

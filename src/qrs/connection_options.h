@@ -36,6 +36,7 @@ struct ConnectionOptions {
   Duration readTimeout{60'000};         // per request; the synchronous start can be slow on a busy site
   std::size_t maxResponseBytes = 16u << 20;  // larger answers are a protocol error (log downloads keep a tail)
   int maxConnections = 8;               // keep-alive sessions kept for reuse
+  int maxConcurrentRequests = 8;        // requests in flight to this QRS at once; more wait their turn
 };
 
 }  // namespace qlik_reload::qrs

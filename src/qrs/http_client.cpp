@@ -1,5 +1,11 @@
 #include "qrs/http_client.h"
 
+#include <Poco/JSON/Stringifier.h>
+
+#include <sstream>
+
+#include <condition_variable>
+
 #include <signal.h>
 
 #include <algorithm>
@@ -46,6 +52,7 @@ constexpr std::size_t kMaxErrorBodyBytes = 64 * 1024;
 
 const std::string kGet = "GET";
 const std::string kPost = "POST";
+const std::string kDelete = "DELETE";
 
 void ignoreSigpipeIfDefault() {
   static std::once_flag once;
@@ -89,6 +96,28 @@ struct Request {
   BodyMode mode = BodyMode::kWhole;
   std::size_t tailBytes = 0;
   const char* accept = "application/json";
+  std::string body;  // POST only
+};
+
+// Caps the requests in flight to one QRS; callers beyond it wait their turn.
+class RequestGate {
+ public:
+  explicit RequestGate(int slots) : free_(std::max(1, slots)) {}
+  void enter() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [this] { return free_ > 0; });
+    --free_;
+  }
+  void leave() {
+    std::lock_guard<std::mutex> guard(mutex_);
+    ++free_;
+    changed_.notify_one();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int free_;
 };
 
 }  // namespace
@@ -100,13 +129,15 @@ struct HttpQrsClient::Impl {
   TransportTarget target_;
   std::string userHeader_;
   SessionPool pool_;
+  RequestGate gate_;
 
   Impl(ConnectionOptions opts, QrsEndpoint ep, Poco::Net::Context::Ptr ctx)
       : options_(std::move(opts)),
         endpoint_(std::move(ep)),
         context_(std::move(ctx)),
         userHeader_("UserDirectory=" + options_.userDirectory + "; UserId=" + options_.userId),
-        pool_(static_cast<std::size_t>(options_.maxConnections), kPoolIdleLimit) {
+        pool_(static_cast<std::size_t>(options_.maxConnections), kPoolIdleLimit),
+        gate_(options_.maxConcurrentRequests) {
     target_.origin = endpoint_.origin;
     target_.verify = options_.verify;
     target_.caFile = options_.caFile;
@@ -149,8 +180,12 @@ struct HttpQrsClient::Impl {
       httpRequest.setContentType("application/json");
       httpRequest.set("Accept", request.accept);
       httpRequest.set("User-Agent", "qlik-reload/" QLIK_RELOAD_VERSION);
-      if (request.method == &kPost) httpRequest.setContentLength(0);
-      session->sendRequest(httpRequest).flush();
+      if (request.method == &kPost) {
+        httpRequest.setContentLength(static_cast<std::streamsize>(request.body.size()));
+        session->sendRequest(httpRequest) << request.body << std::flush;
+      } else {
+        session->sendRequest(httpRequest).flush();
+      }
 
       phase = TransportPhase::kWaiting;
       Poco::Net::HTTPResponse response;
@@ -258,6 +293,7 @@ struct HttpQrsClient::Impl {
                                      std::to_string(kMaxRequestUrlLength) + ")");
     }
 
+    gate_.enter();
     const auto started = std::chrono::steady_clock::now();
     bool stale = false;
     Result<HttpReply> reply = attempt(request, pathAndQuery, xrfKey, pool_.takeIdle(), stale);
@@ -266,6 +302,7 @@ struct HttpQrsClient::Impl {
                "); sending it once more on a new connection");
       reply = attempt(request, pathAndQuery, xrfKey, nullptr, stale);
     }
+    gate_.leave();
     if (logLevel() <= LogLevel::kDebug) {
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
       std::string outcome = reply.isOk() ? "HTTP " + std::to_string(reply->status) : reply.status().toString();
@@ -460,6 +497,34 @@ Result<std::vector<ReloadTaskInfo>> HttpQrsClient::findReloadTasksByName(std::st
   request.query.emplace_back("filter", *filter);
   request.operation = "find reload tasks named " + quotedName(name);
   return impl_->callAndDecode<std::vector<ReloadTaskInfo>>(request, &decodeReloadTaskList);
+}
+
+Result<std::string> HttpQrsClient::subscribeChanges(std::string_view typeName, std::string_view filter,
+                                                    std::string_view callbackUrl) {
+  const std::string operation = "subscribe to " + std::string(typeName) + " changes";
+  Request request;
+  request.method = &kPost;
+  request.path = "/qrs/notification";
+  request.query.emplace_back("name", std::string(typeName));
+  request.query.emplace_back("changetype", "2");  // Update
+  if (!filter.empty()) request.query.emplace_back("filter", std::string(filter));
+  request.operation = operation;
+  // The body is the callback URL as a JSON string.
+  std::ostringstream body;
+  Poco::JSON::Stringifier::stringify(Poco::Dynamic::Var(std::string(callbackUrl)), body);
+  request.body = body.str();
+  return impl_->callAndDecode<std::string>(request, &decodeTicket);
+}
+
+Status HttpQrsClient::unsubscribeChanges(std::string_view handle) {
+  if (Status s = requireGuid(handle, "notification handle", "remove a change subscription"); !s.isOk()) return s;
+  Request request;
+  request.method = &kDelete;
+  request.path = "/qrs/notification";
+  request.query.emplace_back("handle", normalizeGuid(handle));
+  request.operation = "remove change subscription " + normalizeGuid(handle);
+  Result<HttpReply> reply = impl_->call(request);
+  return reply.isOk() ? Status::ok() : reply.status();
 }
 
 Status HttpQrsClient::stopTask(std::string_view taskId) {

@@ -73,6 +73,9 @@ class HttpQrsClient final : public QrsClient {
   Result<std::vector<ExecutionResult>> getExecutionResultsById(const std::vector<std::string>& resultIds) override;
   Result<std::vector<ReloadTaskInfo>> findReloadTasksByName(std::string_view name) override;
   Status stopTask(std::string_view taskId) override;
+  Result<std::string> subscribeChanges(std::string_view typeName, std::string_view filter,
+                                       std::string_view callbackUrl) override;
+  Status unsubscribeChanges(std::string_view handle) override;
   Result<std::string> scriptLogTicket(std::string_view taskId, std::string_view executionResultId) override;
   Result<std::string> legacyScriptLogTicket(std::string_view taskId, std::string_view fileReferenceId) override;
   Result<std::string> downloadScriptLog(std::string_view ticket, size_t maxTailBytes) override;

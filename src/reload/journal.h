@@ -77,6 +77,11 @@ class Journal {
   virtual Result<std::vector<JournalEntry>> unfinished(const std::string& site) = 0;
   // Every entry of the site, oldest first (for tests and inspection).
   virtual Result<std::vector<JournalEntry>> all(const std::string& site) = 0;
+  // Small named values kept with the journal (e.g. this worker's change
+  // subscription handle, to remove it after a restart). "" when unset.
+  virtual Result<std::string> getMeta(const std::string& key) = 0;
+  virtual Status setMeta(const std::string& key, const std::string& value) = 0;
+
   // Deletes finished entries (terminal or not started) whose end is older
   // than `beforeMs`; returns how many.
   virtual Result<int> prune(std::int64_t beforeMs) = 0;

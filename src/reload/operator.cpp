@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/time_format.h"
 #include "reload/describe.h"
+#include "reload/push.h"
 
 namespace qlik_reload {
 namespace {
@@ -47,6 +48,54 @@ void ReloadOperator::start() {
     pruneJournal();
   }
   monitor_.start();
+}
+
+Status ReloadOperator::enablePush(const std::string& callbackUrl) {
+  std::lock_guard<std::mutex> guard(pushMutex_);
+  const std::string metaKey = "push_handle:" + site_;
+  if (journal_ != nullptr) {
+    auto stale = journal_->getMeta(metaKey);
+    if (stale.isOk() && !stale.value().empty()) {
+      Status removed = qrs_.unsubscribeChanges(stale.value());
+      if (removed.isOk() || removed.code() == ErrorCode::kNotFound) {
+        logInfo("site " + site_ + ": removed the change subscription a previous run left (" + stale.value() + ")");
+        (void)journal_->setMeta(metaKey, "");
+      } else {
+        logWarn("site " + site_ + ": cannot remove the previous run's change subscription " + stale.value() + ": " +
+                removed.message());
+      }
+    }
+  }
+  auto handle = qrs_.subscribeChanges("ExecutionResult", kPushFilter, callbackUrl);
+  if (!handle.isOk()) {
+    monitor_.setPushActive(false);
+    return handle.status().withContext("subscribe to change notifications at " + callbackUrl +
+                                       "; following by polling alone");
+  }
+  pushHandle_ = handle.value();
+  if (journal_ != nullptr) {
+    Status saved = journal_->setMeta(metaKey, pushHandle_);
+    if (!saved.isOk()) logWarn("site " + site_ + ": " + saved.message());
+  }
+  monitor_.setPushActive(true);
+  logInfo("site " + site_ + ": QRS notifies " + callbackUrl + " when a reload ends (subscription " + pushHandle_ +
+          "); every execution is still read at least every " + formatDuration(options_.monitor.pushFallback));
+  return Status::ok();
+}
+
+void ReloadOperator::disablePush() {
+  std::lock_guard<std::mutex> guard(pushMutex_);
+  if (pushHandle_.empty()) return;
+  monitor_.setPushActive(false);
+  Status removed = qrs_.unsubscribeChanges(pushHandle_);
+  if (removed.isOk() || removed.code() == ErrorCode::kNotFound) {
+    if (journal_ != nullptr) (void)journal_->setMeta("push_handle:" + site_, "");
+    logInfo("site " + site_ + ": removed change subscription " + pushHandle_);
+  } else {
+    logWarn("site " + site_ + ": cannot remove change subscription " + pushHandle_ + " (" + removed.message() +
+            "); the next start removes it");
+  }
+  pushHandle_.clear();
 }
 
 void ReloadOperator::resume() {
@@ -351,7 +400,20 @@ Result<ReloadStatus> ReloadOperator::startWithPolicy(const StartRequest& request
   for (int round = 0; round < kMaxWaitRounds; ++round) {
     const WallTime requestedAt = clock_.wallNow();
     logInfo("site " + site_ + ": starting " + what + (labels.empty() ? "" : " [" + labels + "]"));
-    auto reply = request.taskId.empty() ? qrs_.startTaskByName(request.taskName) : qrs_.startTask(request.taskId);
+    Result<qrs::StartReply> reply = Status::internal("not sent");
+    {
+      // Qlik's schedulers queue beyond their own limit; a burst of starts
+      // must not also pile up on QRS.
+      std::unique_lock<std::mutex> lock(startsMutex_);
+      startsFreed_.wait(lock, [this] { return startsInFlight_ < std::max(1, options_.maxConcurrentStarts); });
+      ++startsInFlight_;
+    }
+    reply = request.taskId.empty() ? qrs_.startTaskByName(request.taskName) : qrs_.startTask(request.taskId);
+    {
+      std::lock_guard<std::mutex> guard(startsMutex_);
+      --startsInFlight_;
+      startsFreed_.notify_one();
+    }
     if (!reply.isOk()) {
       const Status& failure = reply.status();
       if (failure.code() == ErrorCode::kNotFound) {

@@ -55,6 +55,7 @@ struct OperatorOptions {
   // and of QRS may differ a little).
   Duration ambiguousStartSkew{5'000};
   Duration journalRetention{14LL * 24 * 3600 * 1000};  // finished entries are pruned after this
+  int maxConcurrentStarts = 8;  // start requests in flight to QRS at once; more wait their turn
 };
 
 class ReloadOperator {
@@ -87,6 +88,14 @@ class ReloadOperator {
   // Stops the task in Qlik (when this execution is still going) and waits up
   // to stopWait for Aborted.
   Result<ReloadStatus> cancelReload(const std::string& executionId);
+
+  // Push: subscribes to QRS's change notifications with `callbackUrl`, after
+  // removing the subscription an earlier run of this worker left behind (its
+  // handle is in the journal). On failure polling continues alone; the
+  // failure is returned for the log.
+  Status enablePush(const std::string& callbackUrl);
+  // Removes this run's subscription (at shutdown).
+  void disablePush();
 
   SiteMonitor& monitor() { return monitor_; }
   const std::string& site() const { return site_; }
@@ -123,7 +132,13 @@ class ReloadOperator {
   SiteMonitor monitor_;
 
   Journal* const journal_;
+  std::mutex pushMutex_;
+  std::string pushHandle_;
   Clock::TimePoint lastPrune_{};
+
+  std::mutex startsMutex_;
+  std::condition_variable startsFreed_;
+  int startsInFlight_ = 0;
 
   std::mutex keysMutex_;
   std::condition_variable keysChanged_;

@@ -71,6 +71,7 @@ class SqliteJournal final : public Journal {
         now;
     session_ << "CREATE INDEX IF NOT EXISTS executions_execution ON executions(site, execution_id)", now;
     session_ << "CREATE INDEX IF NOT EXISTS executions_open ON executions(site, terminal)", now;
+    session_ << "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)", now;
   }
 
   Result<Claim> recordIntent(const JournalEntry& entry) override {
@@ -168,6 +169,22 @@ class SqliteJournal final : public Journal {
   Result<std::vector<JournalEntry>> all(const std::string& site) override {
     return select("SELECT " + std::string(kColumns) + " FROM executions WHERE site = ? ORDER BY requested_at, rowid",
                   site);
+  }
+
+  Result<std::string> getMeta(const std::string& key) override {
+    return guarded<std::string>("read " + key, [&] {
+      std::vector<std::string> values;
+      std::string k = key;
+      session_ << "SELECT value FROM meta WHERE key = ?", use(k), into(values), now;
+      return values.empty() ? std::string() : values.front();
+    });
+  }
+
+  Status setMeta(const std::string& key, const std::string& value) override {
+    return guardedStatus("write " + key, [&] {
+      std::string k = key, v = value;
+      session_ << "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", use(k), use(v), now;
+    });
   }
 
   Result<int> prune(std::int64_t beforeMs) override {

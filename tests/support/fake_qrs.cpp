@@ -355,6 +355,28 @@ Result<std::string> FakeQrs::downloadScriptLog(std::string_view ticket, std::siz
   return log.size() > maxTailBytes ? log.substr(log.size() - maxTailBytes) : log;
 }
 
+Result<std::string> FakeQrs::subscribeChanges(std::string_view, std::string_view, std::string_view callbackUrl) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  if (auto fault = takeFaultLocked(Op::kSubscribe, nullptr)) return *fault;
+  std::string handle = newGuid();
+  subscriptions_[handle] = std::string(callbackUrl);
+  return handle;
+}
+
+Status FakeQrs::unsubscribeChanges(std::string_view handle) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  if (auto fault = takeFaultLocked(Op::kUnsubscribe, nullptr)) return *fault;
+  if (subscriptions_.erase(std::string(handle)) == 0) {
+    return Status(Status::notFound("QRS 404 Not found")).setHttpStatus(404);
+  }
+  return Status::ok();
+}
+
+std::map<std::string, std::string> FakeQrs::subscriptions() const {
+  std::lock_guard<std::mutex> guard(mutex_);
+  return subscriptions_;
+}
+
 Result<qrs::AboutInfo> FakeQrs::about() {
   std::lock_guard<std::mutex> guard(mutex_);
   if (auto fault = takeFaultLocked(Op::kAbout, nullptr)) return *fault;

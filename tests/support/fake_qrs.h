@@ -27,7 +27,7 @@ class FakeQrs final : public qrs::QrsClient {
  public:
   enum class Op {
     kStart, kStartByName, kGetSession, kFindSessions, kGetResults, kGetResultsById, kFindTaskResults, kFindTasks, kStop,
-    kLogTicket, kLegacyLogTicket, kDownload, kAbout
+    kLogTicket, kLegacyLogTicket, kDownload, kAbout, kSubscribe, kUnsubscribe
   };
 
   struct Attempt {
@@ -82,6 +82,12 @@ class FakeQrs final : public qrs::QrsClient {
   Result<std::string> legacyScriptLogTicket(std::string_view taskId, std::string_view fileReferenceId) override;
   Result<std::string> downloadScriptLog(std::string_view ticket, std::size_t maxTailBytes) override;
   Result<qrs::AboutInfo> about() override;
+  Result<std::string> subscribeChanges(std::string_view typeName, std::string_view filter,
+                                       std::string_view callbackUrl) override;
+  Status unsubscribeChanges(std::string_view handle) override;
+
+  // Live subscriptions: handle → callback URL.
+  std::map<std::string, std::string> subscriptions() const;
 
  private:
   struct Execution {
@@ -118,6 +124,7 @@ class FakeQrs final : public qrs::QrsClient {
   std::map<Op, int> calls_;
   std::map<std::string, int> stops_;
   std::map<std::string, std::string> tickets_;  // ticket → execution id
+  std::map<std::string, std::string> subscriptions_;
 };
 
 }  // namespace qlik_reload::testing

@@ -184,12 +184,12 @@ TEST_CASE("Several sites, verify chain and verify none load", "[config]") {
 TEST_CASE("Every documented error names the key", "[config]") {
   ConfigDir files;
   auto [path, value, fragment] = GENERATE(table<std::string, std::optional<std::string>, std::string>({
-      {"verbose", "true", "worker.json: verbose: unknown key (expected one of listen, log_level, sites, state)"},
+      {"verbose", "true", "worker.json: verbose: unknown key (expected one of listen, log_level, sites, state, push)"},
       {"listen.address", "\"x\"",
        "listen.address: unknown key (expected one of host, port, tls, insecure, max_connections, idle_timeout_ms, "
        "read_timeout_ms, max_frame_bytes, max_string_bytes, max_container_items)"},
       {"sites.default.urls", "\"x\"",
-       "sites.default.urls: unknown key (expected one of url, auth, tls, timeouts, poll, stop_wait_ms)"},
+       "sites.default.urls: unknown key (expected one of url, auth, tls, timeouts, poll, stop_wait_ms, limits)"},
       {"sites.default.auth.password", "\"x\"",
        "sites.default.auth.password: unknown key (expected one of type, client_cert, client_key, "
        "client_key_passphrase_file, user_directory, user_id)"},
@@ -485,4 +485,31 @@ TEST_CASE("The worker's own key opens with its passphrase file, which is never e
   checkConfigFailure(withPassphraseFile("\r\n"), "listen.tls.key_passphrase_file: file " +
                                                       files.dir.file("worker_key.pass") + " is empty");
   checkConfigFailure(withPassphraseFile("x" + kPassphrase), "could not be decrypted");
+}
+
+TEST_CASE("Push and per-site limits are read with their key paths", "[config]") {
+  ConfigDir files;
+  auto config = files.parse(edited("push", std::string(
+      R"({"listen": {"host": "0.0.0.0", "port": 9091}, "public_url": "http://worker1.corp:9091", "fallback_poll_ms": 30000})")));
+  CAPTURE(config.status().toString());
+  REQUIRE(config.isOk());
+  REQUIRE(config->push.has_value());
+  CHECK(config->push->host == "0.0.0.0");
+  CHECK(config->push->port == 9091);
+  CHECK(config->push->publicUrl == "http://worker1.corp:9091");
+  CHECK(config->push->fallbackPoll == milliseconds(30000));
+  CHECK_FALSE(files.parse(kFullConfig)->push.has_value());
+  checkConfigFailure(files.parse(edited("push", std::string(R"({"public_url": "ftp://x"})"))), "push.public_url");
+  checkConfigFailure(files.parse(edited("push", std::string(R"({"listen": {"port": 70000}})"))), "push.listen.port");
+  checkConfigFailure(files.parse(edited("push", std::string(R"({"tls": {"cert_file": "missing.pem", "key_file": "client_key.pem"}})"))),
+                     "push.tls.cert_file");
+
+  auto limited = files.parse(edited("sites.default.limits", std::string(
+      R"({"max_connections": 16, "max_concurrent_requests": 4, "max_concurrent_starts": 2})")));
+  REQUIRE(limited.isOk());
+  CHECK(limited->sites.at("default").qrs.maxConnections == 16);
+  CHECK(limited->sites.at("default").qrs.maxConcurrentRequests == 4);
+  CHECK(limited->sites.at("default").maxConcurrentStarts == 2);
+  checkConfigFailure(files.parse(edited("sites.default.limits", std::string(R"({"max_concurrent_starts": 0})"))),
+                     "sites.default.limits.max_concurrent_starts");
 }

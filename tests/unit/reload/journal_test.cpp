@@ -332,6 +332,8 @@ TEST_CASE("A start is refused, with nothing started, when the journal cannot rec
     Result<std::vector<JournalEntry>> unfinished(const std::string&) override { return std::vector<JournalEntry>(); }
     Result<std::vector<JournalEntry>> all(const std::string&) override { return std::vector<JournalEntry>(); }
     Result<int> prune(std::int64_t) override { return 0; }
+    Result<std::string> getMeta(const std::string&) override { return std::string(); }
+    Status setMeta(const std::string&, const std::string&) override { return Status::ok(); }
   } broken;
   ManualClock clock;
   FakeQrs qrs{clock};
@@ -381,4 +383,16 @@ TEST_CASE("The operator prunes the journal by its retention", "[journal][operato
   h.clock.advance(Duration(25LL * 3600 * 1000));
   h.boot();
   CHECK_FALSE(h.journal->findByKey("default", "old-run")->has_value());
+}
+
+TEST_CASE("Journal: named values are kept and replaced", "[journal]") {
+  TempJournalFile file;
+  {
+    auto journal = open(file.path);
+    CHECK(journal->getMeta("push_handle:default").value().empty());
+    REQUIRE(journal->setMeta("push_handle:default", "a").isOk());
+    REQUIRE(journal->setMeta("push_handle:default", "b").isOk());
+  }
+  auto journal = open(file.path);
+  CHECK(journal->getMeta("push_handle:default").value() == "b");
 }
