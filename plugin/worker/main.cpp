@@ -114,6 +114,7 @@ OperatorOptions operatorOptions(const SiteConfig& site, const WorkerConfig& conf
   if (config.push) options.monitor.pushFallback = config.push->fallbackPoll;
   options.stopWait = site.stopWait;
   options.maxConcurrentStarts = site.maxConcurrentStarts;
+  options.workerId = config.workerId;
   return options;
 }
 

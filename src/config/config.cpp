@@ -572,7 +572,15 @@ Result<WorkerConfig> parseWorkerConfig(const std::string& json, const std::strin
   WorkerConfig config;
   config.path = origin;
   try {
-    reader.onlyKeys(root, "", {"listen", "log_level", "sites", "state", "push"});
+    reader.onlyKeys(root, "", {"listen", "log_level", "sites", "state", "push", "worker_id"});
+    {
+      char host[256] = {};
+      config.workerId = ::gethostname(host, sizeof host - 1) == 0 && host[0] != '\0' ? host : "worker";
+      reader.string(root, "", "worker_id", false, config.workerId);
+      if (reader.ok() && (config.workerId.size() > 128 || !isHeaderSafe(config.workerId))) {
+        reader.fail("worker_id", "must be at most 128 printable characters");
+      }
+    }
     if (ObjectPtr push = reader.object(root, "", "push", false); !push.isNull()) config.push = readPush(reader, push);
     config.state.path = defaultStatePath();
     if (ObjectPtr state = reader.object(root, "", "state", false); !state.isNull()) {

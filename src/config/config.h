@@ -127,6 +127,9 @@ struct PushConfig {
 
 struct WorkerConfig {
   std::string path;  // the file it came from
+  // "worker_id": this worker's name in a journal shared by several workers
+  // (PostgreSQL). Default: the host name.
+  std::string workerId;
   ListenConfig listen;
   StateConfig state;
   std::optional<PushConfig> push;

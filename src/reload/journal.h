@@ -47,6 +47,7 @@ struct JournalEntry {
   std::int64_t updatedAtMs = 0;
   std::int64_t finishedAtMs = 0;  // 0 while not finished
   std::string message;       // the last status message or error
+  std::string owner;         // the worker that wrote the intent (OperatorOptions::workerId)
 };
 
 class Journal {

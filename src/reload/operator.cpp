@@ -106,6 +106,7 @@ void ReloadOperator::resume() {
   }
   int resumed = 0;
   for (const JournalEntry& e : entries.value()) {
+    if (e.state == kJournalStarting && !resolvableIntent(e)) continue;  // another worker's start in flight
     if (e.state == kJournalStarting) {
       auto resolved = resolveInterruptedStart(e);
       if (!resolved.isOk()) {
@@ -220,6 +221,14 @@ Result<std::optional<ReloadStatus>> ReloadOperator::resolveInterruptedStart(cons
   return std::optional<ReloadStatus>(*monitor_.snapshot(executionId));
 }
 
+bool ReloadOperator::resolvableIntent(const JournalEntry& entry) const {
+  // Within this process, a start in flight holds its key in keys_, so an
+  // intent of ours found here is from before a restart.
+  if (entry.owner == options_.workerId) return true;
+  const Duration age = std::chrono::duration_cast<Duration>(clock_.wallNow() - fromEpochMs(entry.requestedAtMs));
+  return age >= options_.staleIntentAge;
+}
+
 ReloadStatus ReloadOperator::statusFromJournal(const JournalEntry& e) const {
   ReloadStatus s;
   s.executionId = e.executionId;
@@ -248,6 +257,7 @@ Result<ReloadStatus> ReloadOperator::startJournaled(const StartRequest& request,
   intent.idempotencyKey = request.idempotencyKey;
   intent.labels = labels;
   intent.state = kJournalStarting;
+  intent.owner = options_.workerId;
   bool claimed = false;
   for (int round = 0; round < 2 && !claimed; ++round) {
     intent.requestedAtMs = toEpochMs(clock_.wallNow());
@@ -269,11 +279,10 @@ Result<ReloadStatus> ReloadOperator::startJournaled(const StartRequest& request,
       s.message = keyNote + existing.executionId + "; no second reload was started. " + s.message;
       return s;
     }
-    // An intent without an answer. A fresh one belongs to a start still in
-    // flight (another worker sharing the journal); an old one to a worker
-    // that stopped mid-start.
-    const Duration age = std::chrono::duration_cast<Duration>(clock_.wallNow() - fromEpochMs(existing.requestedAtMs));
-    if (age < Duration(120'000)) {
+    // An intent without an answer: from this worker's previous life, or a
+    // stale one, it is resolved now; another worker's fresh one belongs to a
+    // start still in flight.
+    if (!resolvableIntent(existing)) {
       return Status::unavailable("idempotency key '" + request.idempotencyKey +
                                  "' is held by a start that is still in progress; retry in a moment");
     }

@@ -56,6 +56,12 @@ struct OperatorOptions {
   Duration ambiguousStartSkew{5'000};
   Duration journalRetention{14LL * 24 * 3600 * 1000};  // finished entries are pruned after this
   int maxConcurrentStarts = 8;  // start requests in flight to QRS at once; more wait their turn
+  // This worker's name in a shared journal. An unanswered start intent of
+  // this worker found at startup is from its previous life and is resolved at
+  // once; another worker's is left alone until it is older than
+  // staleIntentAge (that worker may still be waiting for QRS's answer).
+  std::string workerId = "worker";
+  Duration staleIntentAge{120'000};
 };
 
 class ReloadOperator {
@@ -115,6 +121,7 @@ class ReloadOperator {
   // execution that start created, or record that nothing started.
   Result<std::optional<ReloadStatus>> resolveInterruptedStart(const JournalEntry& entry);
   void resume();
+  bool resolvableIntent(const JournalEntry& entry) const;
   void pruneJournal();
   ReloadStatus statusFromJournal(const JournalEntry& entry) const;
   Result<ReloadStatus> ambiguousStart(const StartRequest& request, const Status& failure, WallTime requestedAt,

@@ -23,10 +23,10 @@ using Poco::Data::Keywords::bind;
 // Column order of every SELECT below.
 constexpr const char* kColumns =
     "intent_id, site, execution_id, task_id, task_name, idempotency_key, labels, state, terminal, timed_out, "
-    "attached, requested_at, updated_at, finished_at, message";
+    "attached, requested_at, updated_at, finished_at, message, owner";
 
 using Row = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, std::string, std::string,
-                        std::string, int, int, int, Poco::Int64, Poco::Int64, Poco::Int64, std::string>;
+                        std::string, int, int, int, Poco::Int64, Poco::Int64, Poco::Int64, std::string, std::string>;
 
 JournalEntry fromRow(const Row& r) {
   JournalEntry e;
@@ -45,6 +45,7 @@ JournalEntry fromRow(const Row& r) {
   e.updatedAtMs = r.get<12>();
   e.finishedAtMs = r.get<13>();
   e.message = r.get<14>();
+  e.owner = r.get<15>();
   return e;
 }
 
@@ -64,8 +65,15 @@ class SqliteJournal final : public Journal {
                 "idempotency_key TEXT NOT NULL DEFAULT '', labels TEXT NOT NULL DEFAULT '', state TEXT NOT NULL, "
                 "terminal INTEGER NOT NULL DEFAULT 0, timed_out INTEGER NOT NULL DEFAULT 0, "
                 "attached INTEGER NOT NULL DEFAULT 0, requested_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, "
-                "finished_at INTEGER NOT NULL DEFAULT 0, message TEXT NOT NULL DEFAULT '')",
+                "finished_at INTEGER NOT NULL DEFAULT 0, message TEXT NOT NULL DEFAULT '', "
+                "owner TEXT NOT NULL DEFAULT '')",
         now;
+    try {
+      // Journals written before the owner column existed.
+      session_ << "ALTER TABLE executions ADD COLUMN owner TEXT NOT NULL DEFAULT ''", now;
+    } catch (const Poco::Exception&) {
+      // The column is there already.
+    }
     session_ << "CREATE UNIQUE INDEX IF NOT EXISTS executions_key ON executions(site, idempotency_key) "
                 "WHERE idempotency_key <> ''",
         now;
@@ -89,10 +97,10 @@ class SqliteJournal final : public Journal {
       Poco::Int64 requested = e.requestedAtMs, updated = e.requestedAtMs, finished = 0;
       try {
         session_ << "INSERT INTO executions (" << kColumns
-                 << ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 << ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             use(e.intentId), use(e.site), use(e.executionId), use(e.taskId), use(e.taskName), use(e.idempotencyKey),
             use(e.labels), use(e.state), use(terminal), use(timedOut), use(attached), use(requested), use(updated),
-            use(finished), use(e.message), now;
+            use(finished), use(e.message), use(e.owner), now;
       } catch (const Poco::Data::SQLite::ConstraintViolationException&) {
         // Another process claimed the key between our look-up and insert.
         if (auto existing = findByKeyLocked(entry.site, entry.idempotencyKey)) {

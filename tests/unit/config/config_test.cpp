@@ -184,7 +184,7 @@ TEST_CASE("Several sites, verify chain and verify none load", "[config]") {
 TEST_CASE("Every documented error names the key", "[config]") {
   ConfigDir files;
   auto [path, value, fragment] = GENERATE(table<std::string, std::optional<std::string>, std::string>({
-      {"verbose", "true", "worker.json: verbose: unknown key (expected one of listen, log_level, sites, state, push)"},
+      {"verbose", "true", "worker.json: verbose: unknown key (expected one of listen, log_level, sites, state, push, worker_id)"},
       {"listen.address", "\"x\"",
        "listen.address: unknown key (expected one of host, port, tls, insecure, max_connections, idle_timeout_ms, "
        "read_timeout_ms, max_frame_bytes, max_string_bytes, max_container_items)"},

@@ -50,6 +50,7 @@ JournalEntry intent(const std::string& key, std::int64_t at = 1000) {
   e.labels = "dag=sales";
   e.state = kJournalStarting;
   e.requestedAtMs = at;
+  e.owner = "worker";  // OperatorOptions' default workerId
   return e;
 }
 
@@ -395,4 +396,37 @@ TEST_CASE("Journal: named values are kept and replaced", "[journal]") {
   }
   auto journal = open(file.path);
   CHECK(journal->getMeta("push_handle:default").value() == "b");
+}
+
+TEST_CASE("Another worker's unanswered start is left alone until it is stale", "[journal][operator]") {
+  RestartHarness h;
+  h.qrs.addTask(longTask(Duration(30'000)));
+  h.boot();
+  h.crash();
+  {
+    auto journal = open(h.file.path);
+    JournalEntry e = intent("shared-key", toEpochMs(h.clock.wallNow()));
+    e.owner = "worker-2";
+    REQUIRE(journal->recordIntent(e)->claimed);
+  }
+  h.boot();
+  // Still STARTING: worker-2 may be waiting for QRS's answer right now.
+  auto entries = h.journal->all("default");
+  REQUIRE(entries.isOk());
+  REQUIRE(entries->size() == 1);
+  CHECK(entries->at(0).state == kJournalStarting);
+  StartRequest r;
+  r.taskId = kTask;
+  r.idempotencyKey = "shared-key";
+  auto busy = h.drive([&] { return h.op->startReload(r); });
+  REQUIRE_FALSE(busy.isOk());
+  CHECK(busy.status().retryable());
+  CHECK_THAT(busy.status().message(), Catch::Contains("still in progress"));
+  CHECK(h.qrs.calls(Op::kStart) == 0);
+  // Three minutes later nothing came of it: resolved as not started, key free.
+  h.clock.advance(Duration(180'000));
+  auto started = h.drive([&] { return h.op->startReload(r); });
+  REQUIRE(started.isOk());
+  CHECK(isGuid(started.value().executionId));
+  CHECK(h.qrs.calls(Op::kStart) == 1);
 }
