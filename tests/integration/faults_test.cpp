@@ -1,7 +1,8 @@
 // The fault matrix: every fault qrs-sim can inject (fault_rule.h), at every
-// place a reload meets QRS — the start, the session poll, the results read,
-// the script log, the stop — with the real CLI (`run --json`) through the
-// real worker. Each row is checked against the simulator's own record:
+// place a reload meets QRS — the start, the status poll (the monitor's
+// batched read of /qrs/executionresult/full), the script log, the stop —
+// with the real CLI (`run --json`) through the real worker. Each row is
+// checked against the simulator's own record:
 //   * the outcome reported is the truth (the state, exit code and Qlik status
 //     of the execution as qrs-sim ended it, or "nothing was started" when
 //     qrs-sim started nothing);
@@ -236,9 +237,9 @@ void runRow(const Row& row) {
       break;
     }
   }
-  // Waits back off: even under faults a 1-5 s run makes few session polls
+  // Waits back off: even under faults a 1-5 s run makes few status polls
   // (a busy loop would make thousands).
-  CHECK(requestsTo(env, "GET /qrs/executionsession/{id}") <= 80);
+  CHECK(requestsTo(env, "GET /qrs/executionresult/full") <= 80);
 }
 
 std::string rule(const std::string& route, const std::string& method, const std::string& action, int count,
@@ -257,7 +258,6 @@ std::string rules(std::initializer_list<std::string> list) {
 }
 
 const std::string kStartRoute = "/qrs/task/*/start/synchronous";
-const std::string kSessionRoute = "/qrs/executionsession/*";
 const std::string kResultsRoute = "/qrs/executionresult/full";
 const std::string kStopRoute = "/qrs/task/*/stop";
 
@@ -292,46 +292,43 @@ TEST_CASE("fault matrix: the start request", "[faults][start]") {
   runRow(row);
 }
 
-// ---- Following: GET /qrs/executionsession/{id}
+// ---- Following: the monitor's status poll, one batched
+// GET /qrs/executionresult/full?filter=ExecutionId eq ... per tick.
 
-TEST_CASE("fault matrix: the session poll", "[faults][poll]") {
+TEST_CASE("fault matrix: the status poll, error answers and resets", "[faults][poll]") {
   auto row = GENERATE(from_range(std::vector<Row>{
-      {"poll status 503", rules({rule(kSessionRoute, "GET", "status:503", 3)}), kFaultOk, Expect::kTruth},
-      {"poll status 429 with Retry-After", rules({rule(kSessionRoute, "GET", "status:429", 2, R"("retry_after_s": 1)")}),
+      {"poll status 503", rules({rule(kResultsRoute, "GET", "status:503", 3)}), kFaultOk, Expect::kTruth},
+      {"poll status 500", rules({rule(kResultsRoute, "GET", "status:500", 2)}), kFaultError, Expect::kTruth},
+      {"poll status 429 with Retry-After", rules({rule(kResultsRoute, "GET", "status:429", 2, R"("retry_after_s": 1)")}),
        kFaultFlaky, Expect::kTruth},
-      {"poll reset_before", rules({rule(kSessionRoute, "GET", "reset_before", 3)}), kFaultFail, Expect::kTruth},
-      {"poll reset_after", rules({rule(kSessionRoute, "GET", "reset_after", 3)}), kFaultSkip, Expect::kTruth},
-      {"poll delay beyond the read timeout", rules({rule(kSessionRoute, "GET", "delay:5000", 1)}), kFaultOk,
-       Expect::kTruth},
-      {"poll malformed_json", rules({rule(kSessionRoute, "GET", "malformed_json", 3)}), kFaultFlaky, Expect::kTruth},
-      {"poll truncated", rules({rule(kSessionRoute, "GET", "truncated", 3)}), kFaultError, Expect::kTruth},
-      {"poll down", rules({rule(kSessionRoute, "GET", "down:1500", 1)}), kFaultOk, Expect::kTruth},
+      {"poll reset_before", rules({rule(kResultsRoute, "GET", "reset_before", 3)}), kFaultFail, Expect::kTruth},
+      {"poll reset_after", rules({rule(kResultsRoute, "GET", "reset_after", 3)}), kFaultSkip, Expect::kTruth},
+      {"poll down", rules({rule(kResultsRoute, "GET", "down:1500", 1)}), kFaultOk, Expect::kTruth},
       // Mid-wait: the kept-alive connection is reset, and the next two new
       // connections fail before the TLS handshake; the worker recovers.
       {"poll tls_fail mid-wait",
-       rules({rule(kSessionRoute, "GET", "reset_before", 1), R"({"action": "tls_fail", "count": 2})"}), kFaultSlow,
+       rules({rule(kResultsRoute, "GET", "reset_before", 1), R"({"action": "tls_fail", "count": 2})"}), kFaultSlow,
        Expect::kTruth, Arm::kAfterStarted},
-      {"poll status 503 mid-wait, persistent for a while", rules({rule(kSessionRoute, "GET", "status:503", 8)}),
-       kFaultSlow, Expect::kTruth, Arm::kAfterStarted},
+      {"poll status 503 mid-wait, many times", rules({rule(kResultsRoute, "GET", "status:503", 8)}), kFaultSlow,
+       Expect::kTruth, Arm::kAfterStarted},
   }));
   runRow(row);
 }
 
-// ---- The outcome: GET /qrs/executionresult/full?filter=ExecutionId eq ...
-
-TEST_CASE("fault matrix: the results read", "[faults][results]") {
+TEST_CASE("fault matrix: the status poll, slow, broken and cut answers", "[faults][poll]") {
   auto row = GENERATE(from_range(std::vector<Row>{
-      {"results status 503", rules({rule(kResultsRoute, "GET", "status:503", 2)}), kFaultFail, Expect::kTruth},
-      {"results status 429 with Retry-After",
-       rules({rule(kResultsRoute, "GET", "status:429", 1, R"("retry_after_s": 1)")}), kFaultOk, Expect::kTruth},
-      {"results reset_before", rules({rule(kResultsRoute, "GET", "reset_before", 2)}), kFaultFlaky, Expect::kTruth},
-      {"results reset_after", rules({rule(kResultsRoute, "GET", "reset_after", 2)}), kFaultOk, Expect::kTruth},
-      {"results delay beyond the read timeout", rules({rule(kResultsRoute, "GET", "delay:5000", 1)}), kFaultSkip,
+      {"poll delay beyond the read timeout", rules({rule(kResultsRoute, "GET", "delay:5000", 1)}), kFaultOk,
        Expect::kTruth},
-      {"results malformed_json", rules({rule(kResultsRoute, "GET", "malformed_json", 2)}), kFaultFail,
+      {"poll delay beyond the read timeout, skipped reload", rules({rule(kResultsRoute, "GET", "delay:5000", 1)}),
+       kFaultSkip, Expect::kTruth},
+      {"poll malformed_json", rules({rule(kResultsRoute, "GET", "malformed_json", 3)}), kFaultFlaky, Expect::kTruth},
+      {"poll malformed_json, failing reload", rules({rule(kResultsRoute, "GET", "malformed_json", 2)}), kFaultFail,
        Expect::kTruth},
-      {"results truncated", rules({rule(kResultsRoute, "GET", "truncated", 2)}), kFaultFlaky, Expect::kTruth},
-      {"results down", rules({rule(kResultsRoute, "GET", "down:1500", 1)}), kFaultError, Expect::kTruth},
+      {"poll truncated", rules({rule(kResultsRoute, "GET", "truncated", 3)}), kFaultError, Expect::kTruth},
+      {"poll truncated, Qlik retries", rules({rule(kResultsRoute, "GET", "truncated", 2)}), kFaultFlaky,
+       Expect::kTruth},
+      {"poll malformed_json mid-wait", rules({rule(kResultsRoute, "GET", "malformed_json", 3)}), kFaultSlow,
+       Expect::kTruth, Arm::kAfterStarted},
   }));
   runRow(row);
 }
@@ -435,8 +432,8 @@ TEST_CASE("fault matrix: the stop at the timeout", "[faults][stop]") {
       // Answered with a broken body: the stop was processed and is followed.
       {"stop malformed_json", rules({rule(kStopRoute, "POST", "malformed_json", 1)})},
       // The polls after the stop fail for a while: the stop is still confirmed.
-      {"stop, then session polls fail", rules({rule(kSessionRoute, "GET", "status:503", 1000,
-                                                   R"("probability": 0.5)")})},
+      {"stop, then status polls fail", rules({rule(kResultsRoute, "GET", "status:503", 1000,
+                                                  R"("probability": 0.5)")})},
   }));
   runStopRow(row);
 }

@@ -7,6 +7,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <sstream>
@@ -62,14 +63,28 @@ std::string stateOf(int finalStatus) {
   }
 }
 
-// Every journal entry of the default site. Read after the worker stopped
-// (SIGTERM), so every write it made is in.
+// Every journal entry of the default site.
 std::vector<qlik_reload::JournalEntry> journalEntries(IntegrationEnv& env) {
   auto journal = qlik_reload::openSqliteJournal(env.journalPath());
   REQUIRE(journal.isOk());
   auto entries = journal.value()->all("default");
   REQUIRE(entries.isOk());
   return entries.value();
+}
+
+// The worker records an outcome in its journal when its monitor reports it,
+// which may be a moment after a caller got the answer: waits (bounded) until
+// every entry is terminal, reading the journal beside the running worker.
+void waitForTerminalJournal(IntegrationEnv& env) {
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto entries = journalEntries(env);
+    if (!entries.empty() &&
+        std::all_of(entries.begin(), entries.end(), [](const auto& e) { return e.terminal; })) {
+      return;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
 }
 
 std::string describe(const std::vector<qlik_reload::JournalEntry>& entries) {
@@ -143,6 +158,7 @@ TEST_CASE("SIGKILL of the worker mid-run: run reconnects and reports the real ou
   CHECK(env.realStarts(task) == 1);
   CHECK(env.stops(task) == 0);
 
+  waitForTerminalJournal(env);
   CHECK(env.stopWorker(SIGTERM) == 0);
   auto entries = journalEntries(env);
   INFO("journal:\n" << describe(entries));
@@ -192,6 +208,7 @@ TEST_CASE("SIGKILL of the worker while its start is in flight: the same idempote
   CHECK_THAT(str(r.json, "message"), Catch::Contains("no second start was sent") || Catch::Contains("no second reload was started"));
   CHECK(env.realStarts(task) == 1);
 
+  waitForTerminalJournal(env);
   CHECK(env.stopWorker(SIGTERM) == 0);
   auto entries = journalEntries(env);
   INFO("journal:\n" << describe(entries));

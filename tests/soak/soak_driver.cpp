@@ -30,12 +30,11 @@
 // Faults (probabilities per matching request; "first rule that hits wins"):
 //   start     status:503 4 %, status:429 2 %, reset_before 3 %, reset_after 4 %,
 //             truncated 2 %
-//   session   (the poll by id) status:503 3 %, status:429 1 %, reset_before 2 %,
-//             reset_after 2 %, malformed_json 2 %, truncated 2 %,
-//             delay:4000 (past the worker's read timeout, which Poco
-//             stretches to twice 1.5 s over TLS) 0.3 %,
-//             down:300 0.05 %
-//   results   status:503 3 %, reset_after 2 %, malformed_json 2 %, truncated 2 %
+//   status poll (the monitor's batched GET /qrs/executionresult/full)
+//             status:503 8 %, status:429 3 %, reset_before 5 %, reset_after 5 %,
+//             malformed_json 5 %, truncated 5 %, delay:4000 (past the worker's
+//             read timeout, which Poco stretches to twice 1.5 s over TLS)
+//             1 %, down:300 0.5 %
 //   log       ticket status:503 10 %, download truncated 5 %
 // Left out on purpose, each covered by a deterministic row of the fault
 // matrix (tests/integration/faults_test.cpp) instead: faults on the lookup a
@@ -190,16 +189,7 @@ Poco::JSON::Object::Ptr faultRule(const std::string& route, const std::string& m
 
 Poco::JSON::Array::Ptr faultRules() {
   const std::string start = "/qrs/task/*/start/synchronous";
-  // The poll by id only: the lookup after an unanswered start
-  // (/qrs/executionsession/full) is left alone, see the header.
-  const std::string any = "?";  // one character of the glob
-  auto anyOf = [&](int n) {
-    std::string glob;
-    for (int i = 0; i < n; ++i) glob += any;
-    return glob;
-  };
-  const std::string session =
-      "/qrs/executionsession/" + anyOf(8) + "-" + anyOf(4) + "-" + anyOf(4) + "-" + anyOf(4) + "-" + anyOf(12);
+  // The monitor's status poll: one batched read for every due execution.
   const std::string results = "/qrs/executionresult/full";
   Poco::JSON::Array::Ptr rules = new Poco::JSON::Array;
   for (auto [action, p] : std::vector<std::pair<std::string, double>>{
@@ -208,12 +198,8 @@ Poco::JSON::Array::Ptr faultRules() {
     rules->add(faultRule(start, "POST", action, p));
   }
   for (auto [action, p] : std::vector<std::pair<std::string, double>>{
-           {"status:503", 0.03}, {"status:429", 0.01}, {"reset_before", 0.02}, {"reset_after", 0.02},
-           {"malformed_json", 0.02}, {"truncated", 0.02}, {"delay:4000", 0.003}, {"down:300", 0.0005}}) {
-    rules->add(faultRule(session, "GET", action, p));
-  }
-  for (auto [action, p] : std::vector<std::pair<std::string, double>>{
-           {"status:503", 0.03}, {"reset_after", 0.02}, {"malformed_json", 0.02}, {"truncated", 0.02}}) {
+           {"status:503", 0.08}, {"status:429", 0.03}, {"reset_before", 0.05}, {"reset_after", 0.05},
+           {"malformed_json", 0.05}, {"truncated", 0.05}, {"delay:4000", 0.01}, {"down:300", 0.005}}) {
     rules->add(faultRule(results, "GET", action, p));
   }
   rules->add(faultRule("/qrs/reloadtask/*/scriptlogfile", "GET", "status:503", 0.10));
@@ -658,6 +644,11 @@ int run(Options o) {
   auto faults = record->getArray("faults_applied");
   for (size_t i = 0; i < faults->size(); ++i) ++faultsByAction[faults->getObject(static_cast<unsigned>(i))->getValue<std::string>("action")];
   const long requests = record->getObject("requests")->getValue<long>("total");
+  auto byRoute = record->getObject("requests")->getObject("by_route");
+  std::string routes;
+  for (const auto& route : byRoute->getNames()) {
+    routes += (routes.empty() ? "" : ", ") + route + " " + std::to_string(byRoute->getValue<long>(route));
+  }
 
   const double bound = rssBoundMib(o);
   const bool rssOk = peakRssKib > 0 && peakRssKib / 1024.0 <= bound;
@@ -674,7 +665,8 @@ int run(Options o) {
     first = false;
   }
   std::cout << ")\n";
-  std::cout << "  QRS requests: " << requests << "; start calls retried: " << startRetries
+  std::cout << "  QRS requests: " << requests << " (" << routes << ")\n";
+  std::cout << "  start calls retried: " << startRetries
             << "; reconnects: " << reconnects << "; attached after an unanswered start: " << attached << "\n";
   std::cout << "  wrong outcomes: " << wrong << "\n";
   std::cout << "  duplicates: " << duplicates << "\n";
