@@ -7,6 +7,7 @@
 // listen, 78 configuration error.
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -118,10 +119,20 @@ OperatorOptions operatorOptions(const SiteConfig& site, const WorkerConfig& conf
   return options;
 }
 
+// Each waiting caller holds a socket: allow as many as the system lets us.
+void raiseFileLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
+  raiseFileLimit();
   Arguments args;
   if (int rc = parseArguments(argc, argv, args); rc >= 0) return rc;
 

@@ -38,6 +38,9 @@ struct SiteMonitor::Tracked {
   std::string logNote;         // why there is no script log
   std::optional<Clock::TimePoint> finalAt;
   std::optional<ReloadStatus> reported;  // what the observer last heard
+  std::map<std::string, qrs::ExecutionResult> rows;  // every attempt seen, by result id
+  std::condition_variable changed;  // the callers waiting on this execution
+  int waiters = 0;                  // a record with waiters is never evicted
 };
 
 namespace {
@@ -100,7 +103,7 @@ void SiteMonitor::shutdown() {
     std::lock_guard<std::mutex> guard(mutex_);
     shuttingDown_ = true;
     clock_.notifyAll(wake_);
-    notifyLocked();
+    for (auto& [id, t] : tracked_) clock_.notifyAll(t->changed);
   }
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
 }
@@ -171,7 +174,7 @@ void SiteMonitor::trackResults(const std::string& executionId, const std::vector
   bool fresh = tracked_.find(executionId) == tracked_.end();
   Tracked& t = insertLocked(executionId, info);
   if (fresh && !rows.empty()) {
-    applyResultsLocked(t, rows);
+    applyResultsLocked(t, rows, true);
     // The next read (due now) decides: keep following, fetch the log, or final.
   }
 }
@@ -193,9 +196,11 @@ std::optional<ReloadStatus> SiteMonitor::awaitFinal(const std::string& execution
   for (;;) {
     auto it = tracked_.find(executionId);
     if (it == tracked_.end()) return std::nullopt;
-    const Tracked& t = *it->second;
+    Tracked& t = *it->second;
     if (t.phase == Phase::kFinal || shuttingDown_ || clock_.now() >= deadline) return t.status;
-    clock_.waitUntil(lock, changed_, std::min(deadline, clock_.now() + kIdleWake));
+    ++t.waiters;
+    clock_.waitUntil(lock, t.changed, std::min(deadline, clock_.now() + kIdleWake));
+    --t.waiters;
   }
 }
 
@@ -204,11 +209,13 @@ std::string SiteMonitor::awaitTaskId(const std::string& executionId, Clock::Time
   for (;;) {
     auto it = tracked_.find(executionId);
     if (it == tracked_.end()) return "";
-    const Tracked& t = *it->second;
+    Tracked& t = *it->second;
     if (!t.status.taskId.empty() || t.phase == Phase::kFinal || shuttingDown_ || clock_.now() >= deadline) {
       return t.status.taskId;
     }
-    clock_.waitUntil(lock, changed_, std::min(deadline, clock_.now() + kIdleWake));
+    ++t.waiters;
+    clock_.waitUntil(lock, t.changed, std::min(deadline, clock_.now() + kIdleWake));
+    --t.waiters;
   }
 }
 
@@ -235,7 +242,7 @@ void SiteMonitor::markTimedOut(const std::string& executionId, const std::string
     it->second->status.timedOut = true;
     it->second->note = message;
     it->second->status.message = message;
-    notifyLocked();
+    notifyLocked(*it->second);
     copy = it->second->status;
     it->second->reported = copy;
   }
@@ -248,7 +255,7 @@ void SiteMonitor::setMessage(const std::string& executionId, const std::string& 
   if (it == tracked_.end()) return;
   it->second->note = message;
   it->second->status.message = message;
-  notifyLocked();
+  notifyLocked(*it->second);
 }
 
 std::size_t SiteMonitor::trackedCount() const {
@@ -290,7 +297,7 @@ Clock::TimePoint SiteMonitor::pollDue() {
     bool anyDue = false;
     for (auto it = tracked_.begin(); it != tracked_.end();) {
       Tracked& t = *it->second;
-      if (t.phase == Phase::kFinal && t.finalAt && now - *t.finalAt > options_.retention) {
+      if (t.phase == Phase::kFinal && t.finalAt && now - *t.finalAt > options_.retention && t.waiters == 0) {
         it = tracked_.erase(it);
         continue;
       }
@@ -356,13 +363,13 @@ void SiteMonitor::pollBatch(const std::vector<std::string>& ids, std::vector<Rel
     const auto rows = byExecution.find(id);
     const bool sawRows = rows != byExecution.end() && !rows->second.empty();
     const ReloadStatus before = t.status;
-    if (sawRows) applyResultsLocked(t, rows->second);
+    if (sawRows) applyResultsLocked(t, rows->second, true);
     advanceLocked(t, before.state != t.status.state || before.qlikStatusCode != t.status.qlikStatusCode ||
                          before.attempts.size() != t.status.attempts.size(),
                   sawRows);
     reportLocked(t, changed);
+    notifyLocked(t);
   }
-  notifyLocked();
 }
 
 void SiteMonitor::pollNotified(std::vector<std::string> resultIds, std::vector<ReloadStatus>& changed) {
@@ -383,22 +390,24 @@ void SiteMonitor::pollNotified(std::vector<std::string> resultIds, std::vector<R
     }
     return;
   }
-  std::set<std::string> touched;
-  for (const auto& row : reply.value()) touched.insert(normalizeGuid(row.executionId));
-  std::vector<std::string> ours;
-  {
-    std::lock_guard<std::mutex> guard(mutex_);
-    for (const std::string& id : touched) {
-      auto it = tracked_.find(id);
-      if (it != tracked_.end() && it->second->phase == Phase::kActive && !it->second->busy) {
-        it->second->busy = true;
-        ours.push_back(id);
-      }
-    }
+  // The rows read by id are applied as they are: one read per notification.
+  // Earlier attempts of the same execution were seen before (Retry is in
+  // the subscription's filter), so merging keeps the attempt list whole.
+  std::map<std::string, std::vector<qrs::ExecutionResult>> byExecution;
+  for (const auto& row : reply.value()) byExecution[normalizeGuid(row.executionId)].push_back(row);
+  std::lock_guard<std::mutex> guard(mutex_);
+  for (const auto& [id, rows] : byExecution) {
+    auto it = tracked_.find(id);
+    if (it == tracked_.end() || it->second->phase != Phase::kActive || it->second->busy) continue;
+    Tracked& t = *it->second;
+    const ReloadStatus before = t.status;
+    applyResultsLocked(t, rows, false);
+    advanceLocked(t, before.state != t.status.state || before.qlikStatusCode != t.status.qlikStatusCode ||
+                         before.attempts.size() != t.status.attempts.size(),
+                  true);
+    reportLocked(t, changed);
+    notifyLocked(t);
   }
-  // A notification names one attempt; reading every attempt of the
-  // execution keeps the attempt list whole (one batched read).
-  if (!ours.empty()) pollBatch(ours, changed);
 }
 
 void SiteMonitor::advanceLocked(Tracked& t, bool changed, bool sawRows) {
@@ -477,7 +486,7 @@ void SiteMonitor::stepLog(const std::string& executionId, std::vector<ReloadStat
     t.nextDue = clock_.now() + options_.logRetryDelay * (1 << (t.logTries - 1));
   }
   reportLocked(t, changed);
-  notifyLocked();
+  notifyLocked(t);
 }
 
 void SiteMonitor::applySessionLocked(Tracked& t, const qrs::ExecutionSession& session) {
@@ -513,11 +522,16 @@ void SiteMonitor::applySessionLocked(Tracked& t, const qrs::ExecutionSession& se
   t.lastDetail = pickDetail(row);
   t.status.message = describeStatus(t.status, "");
   if (!t.note.empty()) t.status.message = t.note + " " + t.status.message;
-  notifyLocked();
+  notifyLocked(t);
 }
 
-void SiteMonitor::applyResultsLocked(Tracked& t, const std::vector<qrs::ExecutionResult>& input) {
-  auto rows = input;
+void SiteMonitor::applyResultsLocked(Tracked& t, const std::vector<qrs::ExecutionResult>& input, bool complete) {
+  if (complete) t.rows.clear();
+  for (const auto& row : input) {
+    t.rows[row.id.empty() ? "#" + std::to_string(t.rows.size()) : normalizeGuid(row.id)] = row;
+  }
+  std::vector<qrs::ExecutionResult> rows;
+  for (const auto& [id, row] : t.rows) rows.push_back(row);
   auto order = [](const qrs::ExecutionResult& r) {
     return std::make_pair(r.createdAt.value_or(r.startTime.value_or(WallTime::max())),
                           r.startTime.value_or(WallTime::max()));
@@ -554,7 +568,7 @@ void SiteMonitor::applyResultsLocked(Tracked& t, const std::vector<qrs::Executio
   }
   t.status.message = describeStatus(t.status, t.lastDetail);
   if (!t.note.empty()) t.status.message = t.note + " " + t.status.message;
-  notifyLocked();
+  notifyLocked(t);
 }
 
 void SiteMonitor::finishLocked(Tracked& t, const std::string& logNote) {
@@ -572,7 +586,7 @@ void SiteMonitor::finishLocked(Tracked& t, const std::string& logNote) {
   logInfo("site " + site_ + ": execution " + t.status.executionId + " finished: " +
           reloadStateName(t.status.state) + (t.status.qlikStatus.empty() ? "" : " (" + t.status.qlikStatus + ")") +
           (t.labels.empty() ? "" : " [" + t.labels + "]"));
-  notifyLocked();
+  notifyLocked(t);
 }
 
 void SiteMonitor::scheduleRetryLocked(Tracked& t, const Status& error, const char* what) {
@@ -590,9 +604,9 @@ void SiteMonitor::scheduleRetryLocked(Tracked& t, const Status& error, const cha
   std::string base = describeStatus(t.status, "");
   if (!t.note.empty()) base = t.note + " " + base;
   t.status.message = base + " QRS is not answering as it should (" + t.lastError + "); still following it.";
-  notifyLocked();
+  notifyLocked(t);
 }
 
-void SiteMonitor::notifyLocked() { clock_.notifyAll(changed_); }
+void SiteMonitor::notifyLocked(Tracked& t) { clock_.notifyAll(t.changed); }
 
 }  // namespace qlik_reload

@@ -140,7 +140,9 @@ class SiteMonitor {
   void stepLog(const std::string& executionId, std::vector<ReloadStatus>& changed);
   // Applies QRS answers to a record; caller holds mutex_.
   void applySessionLocked(Tracked& t, const qrs::ExecutionSession& session);
-  void applyResultsLocked(Tracked& t, const std::vector<qrs::ExecutionResult>& rows);
+  // `complete`: the rows are every attempt of the execution (a read by
+  // execution id); otherwise they are merged with the attempts seen before.
+  void applyResultsLocked(Tracked& t, const std::vector<qrs::ExecutionResult>& rows, bool complete);
   // After a read: decides the next step and when it is due.
   void advanceLocked(Tracked& t, bool changed, bool sawRows);
   void finishLocked(Tracked& t, const std::string& logNote);
@@ -148,7 +150,7 @@ class SiteMonitor {
   // Collects the status for the observer when its report changed.
   void reportLocked(Tracked& t, std::vector<ReloadStatus>& changed);
   Duration capLocked() const;
-  void notifyLocked();
+  void notifyLocked(Tracked& t);
   void loop();
   void observe(const ReloadStatus& status) const {
     if (observer_) observer_(status);
@@ -160,7 +162,6 @@ class SiteMonitor {
   const MonitorOptions options_;
 
   mutable std::mutex mutex_;
-  std::condition_variable changed_;  // waiters: some status changed
   std::condition_variable wake_;     // the loop: new work
   bool wakeRequested_ = false;
   bool pushActive_ = false;

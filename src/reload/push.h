@@ -21,10 +21,12 @@
 
 namespace qlik_reload {
 
-// The subscription filter: results whose status is final.
+// The subscription filter: results whose status is final, and Retry (an
+// attempt that failed and will be followed by another, so the attempt list
+// stays whole without extra reads).
 inline constexpr const char* kPushFilter =
     "status eq FinishedSuccess or status eq FinishedFail or status eq Aborted or status eq Skipped or "
-    "status eq Error or status eq Reset";
+    "status eq Error or status eq Reset or status eq Retry";
 
 // The ExecutionResult ids a callback body names (other object types are
 // skipped). Fails with kInvalidArgument on anything that is not such an

@@ -128,6 +128,7 @@ TEST_CASE("With push, a notification wakes a read of just the named results", "[
   std::vector<std::string> resultIds;
   for (const auto& row : site.qrs.getExecutionResults(ids).value()) resultIds.push_back(row.id);
   const int byIdBefore = site.qrs.calls(Op::kGetResultsById);
+  const int readsBefore = site.qrs.calls(Op::kGetResults);
   site.op->monitor().resultsChanged(resultIds);
   auto f = std::async(std::launch::async, [&] { return site.op->waitReload(ids.back(), Duration(1)); });
   REQUIRE(f.wait_for(10s) == std::future_status::ready);
@@ -137,7 +138,9 @@ TEST_CASE("With push, a notification wakes a read of just the named results", "[
     REQUIRE(s.isOk());
     CHECK(s.value().state == ReloadState::kSucceeded);
   }
+  // One read for the whole notification, and no second read per execution.
   CHECK(site.qrs.calls(Op::kGetResultsById) - byIdBefore == 1);
+  CHECK(site.qrs.calls(Op::kGetResults) == readsBefore);
 }
 
 TEST_CASE("Notifications about results of other executions are ignored", "[monitor][push]") {
