@@ -52,20 +52,29 @@ configure: deps
 build: configure
 	cmake --build $(BUILD) --parallel $(JOBS)
 
-# $(call timed,COMMAND,WHAT): runs COMMAND, then says how long WHAT took.
-define timed
-	@echo '$(1)'; start=$$(date +%s); $(1); status=$$?; \
-	echo "== make test: $(2) took $$(( $$(date +%s) - start )) s"; exit $$status
+# $(call alongside,FOREGROUND,WHAT,BACKGROUND,LOG): runs BACKGROUND at the
+# lowest CPU priority (nice 19, output to LOG) while FOREGROUND runs, so a
+# build or a fuzzer uses the CPU the tests leave idle without taking it from
+# them; waits for both and fails when either failed (showing LOG's end).
+define alongside
+	@mkdir -p $(dir $(4)); start=$$(date +%s); \
+	(nice -n 19 $(3) > $(4) 2>&1) & background=$$!; \
+	echo '$(1)'; $(1); status=$$?; \
+	echo "== make test: $(2): $$(( $$(date +%s) - start )) s"; \
+	if wait $$background; then tail -n 6 $(4); else echo "== make test: '$(3)' FAILED:"; tail -n 60 $(4); status=1; fi; \
+	echo "== make test: $(2), with '$(3)' alongside: $$(( $$(date +%s) - start )) s"; \
+	exit $$status
 endef
 
-# The suite, then a short fuzzing run and the whole suite again under
-# ASan+UBSan (both below). Old outputs in test-tmp go first: the secrets scan
-# reads every file there.
+# The suite, then the whole suite again under ASan+UBSan, and a short
+# fuzzing run (see "Sanitizers and fuzzing" below). The sanitizer tree builds
+# while the first suite runs, and the fuzzers build and run while the second
+# one does. Old outputs in test-tmp go first: the secrets scan reads every
+# file there.
 test: deps-test build
 	@find $(BUILD)/test-tmp -mindepth 1 -delete 2>/dev/null || true
-	$(call timed,ctest --test-dir $(BUILD) --output-on-failure --parallel $(JOBS) --timeout 300,the test suite)
-	$(call timed,$(MAKE) --no-print-directory fuzz-short,short fuzzing (build included))
-	$(call timed,$(MAKE) --no-print-directory test-asan,the suite under ASan+UBSan (build included))
+	$(call alongside,ctest --test-dir $(BUILD) --output-on-failure --parallel $(JOBS) --timeout 300,the test suite,$(MAKE) --no-print-directory asan-build,$(ASAN_BUILD)/make-asan-build.log)
+	$(call alongside,$(MAKE) --no-print-directory asan-suite,the suite under ASan+UBSan,$(MAKE) --no-print-directory fuzz-short,$(FUZZ_BUILD)/make-fuzz-short.log)
 
 demo: build
 	examples/demo/run-demo.sh $(BUILD)
@@ -94,12 +103,17 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_SHORT_SECONDS ?= 10
-.PHONY: test-asan fuzz fuzz-short fuzz-build
-test-asan: deps-test
+.PHONY: test-asan asan-build asan-suite fuzz fuzz-short fuzz-build
+test-asan: asan-build
+	@$(MAKE) --no-print-directory asan-suite
+
+asan-build: deps-test
 	@if [ ! -f $(ASAN_BUILD)/CMakeCache.txt ]; then \
 	  cmake -S . -B $(ASAN_BUILD) -G "$(GENERATOR)" -DCMAKE_BUILD_TYPE=Debug -DQLIK_RELOAD_SANITIZE=ON $(CMAKE_ARGS); \
 	fi
 	cmake --build $(ASAN_BUILD) --parallel $(JOBS)
+
+asan-suite:
 	tests/sanitizers/ctest_sanitized.sh $(ASAN_BUILD) --output-on-failure --parallel $(JOBS) --timeout 600
 
 fuzz-build: deps-test
