@@ -28,15 +28,22 @@ T driveUntilReady(ManualClock& clock, std::future<T>& future, int participants =
   return future.get();
 }
 
-// Lets simulated time pass (with the monitor polling) until `until`.
+// Lets simulated time pass (with the monitor polling) up to exactly `until`,
+// never beyond, and returns once the participants are asleep again (so what
+// they did meanwhile is done).
 inline void runFor(ManualClock& clock, std::chrono::milliseconds span, int participants = 1) {
   using namespace std::chrono_literals;
   const auto until = clock.now() + span;
-  while (clock.now() < until) {
+  for (;;) {
     REQUIRE(clock.waitForSleepers(participants, 10s));
-    clock.advanceToNextDeadline();
-    if (clock.now() > until) break;
+    auto next = clock.nextDeadline();
+    if (!next || *next > until) {
+      clock.advanceTo(until);
+      break;
+    }
+    clock.advanceTo(*next);
   }
+  REQUIRE(clock.waitForSleepers(participants, 10s));
 }
 
 }  // namespace qlik_reload::testing

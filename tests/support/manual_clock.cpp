@@ -109,6 +109,15 @@ void ManualClock::wakeDue() {
   changed_.notify_all();
 }
 
+std::optional<Clock::TimePoint> ManualClock::nextDeadline() const {
+  std::lock_guard<std::mutex> guard(mutex_);
+  std::optional<TimePoint> earliest;
+  for (const Sleeper& s : sleepers_) {
+    if (!s.woken && (!earliest || s.deadline < *earliest)) earliest = s.deadline;
+  }
+  return earliest;
+}
+
 int ManualClock::sleepers() const {
   std::lock_guard<std::mutex> guard(mutex_);
   return static_cast<int>(std::count_if(sleepers_.begin(), sleepers_.end(),

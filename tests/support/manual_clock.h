@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <list>
+#include <optional>
 #include <mutex>
 
 #include "core/clock.h"
@@ -36,6 +37,9 @@ class ManualClock final : public Clock {
   // Moves time to the earliest sleeper deadline (if later than now) and wakes
   // it. Returns false when nobody is asleep.
   bool advanceToNextDeadline();
+
+  // The earliest deadline of a thread asleep on this clock, if any.
+  std::optional<TimePoint> nextDeadline() const;
 
   // Number of threads asleep on this clock right now.
   int sleepers() const;
