@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstdint>
+#include <mutex>
 #include <random>
 
 namespace qlik_reload {
@@ -28,9 +29,17 @@ std::string normalizeGuid(std::string_view guid) {
 }
 
 std::string newGuid() {
-  thread_local std::mt19937_64 random{std::random_device{}()};
-  std::uint64_t high = random();
-  std::uint64_t low = random();
+  // One generator for the process: a thread_local one would add its 2.5 KiB
+  // of state to every thread's static TLS, and the worker runs a thread per
+  // waiting caller.
+  static std::mutex mutex;
+  static std::mt19937_64 random{std::random_device{}()};
+  std::uint64_t high, low;
+  {
+    std::lock_guard<std::mutex> guard(mutex);
+    high = random();
+    low = random();
+  }
   high = (high & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;  // version 4
   low = (low & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;    // RFC 4122 variant
   static const char* kHex = "0123456789abcdef";
