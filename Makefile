@@ -91,6 +91,19 @@ SOAK_SEED ?= 20260101
 soak: build
 	$(BUILD)/bin/soak_driver --reloads $(SOAK_RELOADS) --concurrency 32 --seed $(SOAK_SEED)
 
+# The benchmark (bench/): N = 1, 100, 1,000 and 5,000 concurrent reloads
+# through the real worker (polling and push) and through naive per-reload
+# pollers (every 1 s and 30 s) against qrs-sim, side by side; prints the
+# table and the targets, writes $(BUILD)/bench/results.csv and report.md and
+# the plot docs/benchmarks.png. Takes several minutes; not part of make test
+# (its smoke run is). BENCH_ARGS goes to qlik-reload-bench.
+BENCH_ARGS ?=
+.PHONY: bench
+bench: build
+	$(call install-missing,gnuplot-nox)
+	cmake --build $(BUILD) --target qlik-reload-bench --parallel $(JOBS)
+	bench/run_bench.sh $(BUILD) $(BENCH_ARGS)
+
 # Sanitizers and fuzzing (tests/sanitizers, tests/fuzz), each in its own tree:
 #   make test-asan   the whole suite built with ASan+UBSan (gcc, Debug) in
 #                    ASAN_BUILD; fails on a sanitizer report from any process,
