@@ -168,40 +168,9 @@ Result<std::optional<ReloadStatus>> ReloadOperator::resolveInterruptedStart(cons
   info.message = "The worker stopped before QRS answered this start; the execution it created was found and "
                  "followed (no second start was sent).";
 
-  auto sessions = qrs_.findExecutionSessionsOfTask(taskId.value());
-  if (!sessions.isOk()) return sessions.status().withContext("resolve the interrupted start of " + what);
-  const qrs::ExecutionSession* found = nullptr;
-  for (const auto& session : sessions.value()) {
-    if (session.createdAt && *session.createdAt >= since && (found == nullptr || *session.createdAt < *found->createdAt)) {
-      found = &session;
-    }
-  }
-  std::string executionId;
-  if (found != nullptr) {
-    qrs::ExecutionSession session = *found;
-    session.id = normalizeGuid(session.id);
-    if (session.taskId.empty()) session.taskId = taskId.value();
-    executionId = session.id;
-    monitor_.trackSession(session, info);
-  } else {
-    // It may have run and ended while the worker was down.
-    auto rows = qrs_.findExecutionResultsOfTask(taskId.value(), since);
-    if (!rows.isOk()) return rows.status().withContext("resolve the interrupted start of " + what);
-    const qrs::ExecutionResult* first = nullptr;
-    for (const auto& row : rows.value()) {
-      if (row.createdAt && !row.executionId.empty() && (first == nullptr || *row.createdAt < *first->createdAt)) {
-        first = &row;
-      }
-    }
-    if (first != nullptr) {
-      executionId = normalizeGuid(first->executionId);
-      std::vector<qrs::ExecutionResult> mine;
-      for (const auto& row : rows.value()) {
-        if (normalizeGuid(row.executionId) == executionId) mine.push_back(row);
-      }
-      monitor_.trackResults(executionId, mine, info);
-    }
-  }
+  auto followed = followExecutionCreatedSince(taskId.value(), since, info);
+  if (!followed.isOk()) return followed.status().withContext("resolve the interrupted start of " + what);
+  const std::string executionId = followed.value();
   if (executionId.empty()) {
     const std::string message = "The worker stopped while starting " + what +
                                 "; Qlik shows no execution of the task created since, so nothing was started.";
@@ -229,6 +198,43 @@ bool ReloadOperator::resolvableIntent(const JournalEntry& entry) const {
   return age >= options_.staleIntentAge;
 }
 
+Result<std::string> ReloadOperator::followExecutionCreatedSince(const std::string& taskId, WallTime since,
+                                                               const TrackInfo& info) {
+  auto sessions = qrs_.findExecutionSessionsOfTask(taskId);
+  if (!sessions.isOk()) return sessions.status();
+  const qrs::ExecutionSession* found = nullptr;
+  for (const auto& session : sessions.value()) {
+    if (session.createdAt && *session.createdAt >= since && (found == nullptr || *session.createdAt < *found->createdAt)) {
+      found = &session;
+    }
+  }
+  if (found != nullptr) {
+    qrs::ExecutionSession session = *found;
+    session.id = normalizeGuid(session.id);
+    if (session.taskId.empty()) session.taskId = taskId;
+    monitor_.trackSession(session, info);
+    return session.id;
+  }
+  // No live session: it may have run and ended already (a short reload, a
+  // slow answer, a worker that was down).
+  auto rows = qrs_.findExecutionResultsOfTask(taskId, since);
+  if (!rows.isOk()) return rows.status();
+  const qrs::ExecutionResult* first = nullptr;
+  for (const auto& row : rows.value()) {
+    if (row.createdAt && !row.executionId.empty() && (first == nullptr || *row.createdAt < *first->createdAt)) {
+      first = &row;
+    }
+  }
+  if (first == nullptr) return std::string();
+  const std::string executionId = normalizeGuid(first->executionId);
+  std::vector<qrs::ExecutionResult> mine;
+  for (const auto& row : rows.value()) {
+    if (normalizeGuid(row.executionId) == executionId) mine.push_back(row);
+  }
+  monitor_.trackResults(executionId, mine, info);
+  return executionId;
+}
+
 ReloadStatus ReloadOperator::statusFromJournal(const JournalEntry& e) const {
   ReloadStatus s;
   s.executionId = e.executionId;
@@ -247,7 +253,7 @@ ReloadStatus ReloadOperator::statusFromJournal(const JournalEntry& e) const {
 
 Result<ReloadStatus> ReloadOperator::startJournaled(const StartRequest& request, Clock::TimePoint deadline,
                                                     const std::string& labels) {
-  if (journal_ == nullptr) return startWithPolicy(request, deadline, labels);
+  if (journal_ == nullptr) return startWithPolicy(request, deadline, labels, nullptr);
   pruneJournal();
   JournalEntry intent;
   intent.intentId = newGuid();
@@ -299,7 +305,8 @@ Result<ReloadStatus> ReloadOperator::startJournaled(const StartRequest& request,
     return Status::unavailable("idempotency key '" + request.idempotencyKey + "' could not be claimed; retry");
   }
 
-  auto result = startWithPolicy(request, deadline, labels);
+  bool unresolved = false;
+  auto result = startWithPolicy(request, deadline, labels, &unresolved);
   Status written;
   if (result.isOk() && !result.value().executionId.empty()) {
     written = journal_->recordStarted(intent.intentId, result.value().executionId, result.value().taskId,
@@ -307,7 +314,7 @@ Result<ReloadStatus> ReloadOperator::startJournaled(const StartRequest& request,
   } else if (result.isOk()) {
     written = journal_->recordNotStarted(intent.intentId, reloadStateName(result.value().state),
                                          result.value().message);
-  } else {
+  } else if (!unresolved) {
     written = journal_->recordNotStarted(intent.intentId, kJournalStartFailed, result.status().message());
   }
   if (!written.isOk()) logWarn("site " + site_ + ": " + written.message());
@@ -404,7 +411,7 @@ void ReloadOperator::pruneKeysLocked() {
 }
 
 Result<ReloadStatus> ReloadOperator::startWithPolicy(const StartRequest& request, Clock::TimePoint deadline,
-                                                     const std::string& labels) {
+                                                     const std::string& labels, bool* unresolved) {
   const std::string what = taskLabel(request);
   for (int round = 0; round < kMaxWaitRounds; ++round) {
     const WallTime requestedAt = clock_.wallNow();
@@ -429,7 +436,13 @@ Result<ReloadStatus> ReloadOperator::startWithPolicy(const StartRequest& request
         return notStarted(request, "Qlik did not start the reload: there is no " + what + " (QRS answered: " +
                                        failure.message() + ").");
       }
-      if (failure.code() == ErrorCode::kUnavailable) return ambiguousStart(request, failure, requestedAt, labels);
+      // The start may have reached QRS: no answer, or a success answer that
+      // could not be read. Never re-sent; the execution it made is looked for.
+      const bool unreadableSuccess = failure.code() == ErrorCode::kProtocol && failure.httpStatus() >= 200 &&
+                                     failure.httpStatus() <= 299;
+      if (failure.code() == ErrorCode::kUnavailable || unreadableSuccess) {
+        return ambiguousStart(request, failure, requestedAt, labels, unresolved);
+      }
       return failure.withContext("start " + what);
     }
     const std::string executionId = normalizeGuid(reply.value().executionId);
@@ -520,45 +533,39 @@ Result<ReloadStatus> ReloadOperator::startWithPolicy(const StartRequest& request
 }
 
 Result<ReloadStatus> ReloadOperator::ambiguousStart(const StartRequest& request, const Status& failure,
-                                                    WallTime requestedAt, const std::string& labels) {
+                                                    WallTime requestedAt, const std::string& labels,
+                                                    bool* unresolved) {
   const std::string what = taskLabel(request);
-  logWarn("site " + site_ + ": no answer to the start of " + what + " (" + failure.message() +
+  logWarn("site " + site_ + ": no usable answer to the start of " + what + " (" + failure.message() +
           "); looking for an execution it may have created instead of sending it again");
-  auto taskId = resolveTaskId(request);
-  if (!taskId.isOk()) {
-    return Status::unavailable("start " + what + ": QRS did not answer the start request (" + failure.message() +
-                               ") and could not be asked whether the task started (" + taskId.status().message() +
-                               "). A retry is safe: a task that is already running is followed, not started again.");
-  }
-  auto sessions = qrs_.findExecutionSessionsOfTask(taskId.value());
-  if (!sessions.isOk()) {
-    return Status::unavailable("start " + what + ": QRS did not answer the start request (" + failure.message() +
-                               ") and could not be asked whether the task started (" + sessions.status().message() +
-                               "). A retry is safe: a task that is already running is followed, not started again.");
-  }
-  const WallTime since = requestedAt - options_.ambiguousStartSkew;
-  const qrs::ExecutionSession* ours = nullptr;
-  for (const auto& s : sessions.value()) {
-    if (s.createdAt && *s.createdAt >= since && (ours == nullptr || *s.createdAt < *ours->createdAt)) ours = &s;
-  }
-  if (ours == nullptr) {
-    return Status::unavailable("start " + what + ": QRS did not answer the start request (" + failure.message() +
-                               "); no execution of the task was created since, so nothing was started. "
-                               "Safe to retry.");
-  }
-  qrs::ExecutionSession session = *ours;
-  session.id = normalizeGuid(session.id);
-  if (session.taskId.empty()) session.taskId = taskId.value();
+  const std::string lost = "start " + what + ": QRS's answer to the start request was lost (" + failure.message() + ")";
   TrackInfo info;
-  info.taskId = taskId.value();
   info.taskName = request.taskName;
   info.labels = labels;
   info.requestedAt = requestedAt;
-  info.message = "QRS did not answer the start request, but execution " + session.id +
-                 " of the task was created at that moment; following it (no second start was sent).";
-  monitor_.trackSession(session, info);
-  logInfo("site " + site_ + ": the unanswered start of " + what + " created execution " + session.id);
-  return *monitor_.snapshot(session.id);
+  auto taskId = resolveTaskId(request);
+  Result<std::string> followed = Status::internal("not looked");
+  if (taskId.isOk()) {
+    info.taskId = taskId.value();
+    info.message = "QRS's answer to the start request was lost, but the execution it created was found; following "
+                   "it (no second start was sent).";
+    followed = followExecutionCreatedSince(taskId.value(), requestedAt - options_.ambiguousStartSkew, info);
+  }
+  if (!taskId.isOk() || !followed.isOk()) {
+    // Unresolved: the journal keeps the intent (and the key), so a retry with
+    // the same key looks again before it starts anything.
+    if (unresolved != nullptr) *unresolved = true;
+    const Status& why = taskId.isOk() ? followed.status() : taskId.status();
+    return Status::unavailable(lost + " and QRS could not be asked whether the task started (" + why.message() +
+                               "). Retry with the same idempotency key: the worker looks again before it starts "
+                               "anything.");
+  }
+  if (followed.value().empty()) {
+    return Status::unavailable(lost + "; no execution of the task was created since, so nothing was started. "
+                               "Safe to retry.");
+  }
+  logInfo("site " + site_ + ": the start of " + what + " whose answer was lost created execution " + followed.value());
+  return *monitor_.snapshot(followed.value());
 }
 
 Result<std::string> ReloadOperator::resolveTaskId(const StartRequest& request) {
@@ -666,6 +673,21 @@ Result<ReloadStatus> ReloadOperator::stopAndWait(const std::string& executionId,
                                ": Qlik has not said yet which task it belongs to; try again");
   }
   Status stopped = qrs_.stopTask(taskId);
+  if (!stopped.isOk() && (stopped.retryable() || stopped.code() == ErrorCode::kProtocol)) {
+    // The stop may have reached QRS with only its answer lost. A stop is
+    // harmless to repeat: see whether Qlik is stopping the reload, and send
+    // the stop once more if it is not.
+    logWarn("site " + site_ + ": no usable answer to the stop of task " + taskId + " (" + stopped.message() +
+            "); checking whether Qlik is stopping execution " + executionId);
+    monitor_.expedite(executionId);
+    monitor_.awaitFinal(executionId, clock_.now() + std::min(options_.stopWait, Duration(5'000)));
+    auto seen = monitor_.snapshot(executionId);
+    if (seen && (seen->terminal || seen->state == ReloadState::kStopping)) {
+      stopped = Status::ok();
+    } else {
+      stopped = qrs_.stopTask(taskId);
+    }
+  }
   if (!stopped.isOk()) return stopped.withContext("stop task " + taskId + " (execution " + executionId + ")");
   logInfo("site " + site_ + ": stop sent for task " + taskId + " (execution " + executionId + ")" +
           (timedOut ? ": " + reason : ""));

@@ -115,8 +115,10 @@ class ReloadOperator {
 
   Result<ReloadStatus> startJournaled(const StartRequest& request, Clock::TimePoint deadline,
                                       const std::string& labels);
+  // `unresolved` (may be null) is set when the start may have created an
+  // execution that could not be looked for; its journal intent stays open.
   Result<ReloadStatus> startWithPolicy(const StartRequest& request, Clock::TimePoint deadline,
-                                       const std::string& labels);
+                                       const std::string& labels, bool* unresolved);
   // An intent without an answer (the worker stopped mid-start): attach to the
   // execution that start created, or record that nothing started.
   Result<std::optional<ReloadStatus>> resolveInterruptedStart(const JournalEntry& entry);
@@ -125,7 +127,10 @@ class ReloadOperator {
   void pruneJournal();
   ReloadStatus statusFromJournal(const JournalEntry& entry) const;
   Result<ReloadStatus> ambiguousStart(const StartRequest& request, const Status& failure, WallTime requestedAt,
-                                      const std::string& labels);
+                                      const std::string& labels, bool* unresolved);
+  // Follows the execution of `taskId` created at or after `since` (a live
+  // session, else the results of one already over). Its id, or "" if none.
+  Result<std::string> followExecutionCreatedSince(const std::string& taskId, WallTime since, const TrackInfo& info);
   Result<std::string> resolveTaskId(const StartRequest& request);
   Result<ReloadStatus> lookUp(const std::string& executionId);
   Result<ReloadStatus> stopAndWait(const std::string& executionId, const std::string& reason);

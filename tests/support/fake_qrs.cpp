@@ -301,12 +301,15 @@ Result<std::vector<qrs::ReloadTaskInfo>> FakeQrs::findReloadTasksByName(std::str
 
 Status FakeQrs::stopTask(std::string_view taskId) {
   std::lock_guard<std::mutex> guard(mutex_);
-  if (auto fault = takeFaultLocked(Op::kStop, nullptr)) return *fault;
+  bool performFirst = false;
+  auto fault = takeFaultLocked(Op::kStop, &performFirst);
+  if (fault && !performFirst) return *fault;
   if (findTaskLocked(taskId) == nullptr) return Status(Status::notFound("QRS 404 Not found")).setHttpStatus(404);
   ++stops_[lower(taskId)];
   for (auto& [id, e] : executions_) {
     if (e.taskId == lower(taskId) && !e.stopAt && computeLocked(e).sessionLive) e.stopAt = clock_.now();
   }
+  if (fault) return *fault;
   return Status::ok();
 }
 

@@ -444,7 +444,8 @@ TEST_CASE("A start whose answer was lost attaches to the execution it created", 
   CHECK(result.value().executionId == h.qrs.startedExecutions()[0]);
   CHECK(result.value().state == ReloadState::kSucceeded);
   CHECK_FALSE(result.value().attached);
-  CHECK_THAT(result.value().message, Catch::Contains("did not answer the start request"));
+  CHECK_THAT(result.value().message, Catch::Contains("answer to the start request was lost") &&
+                                         Catch::Contains("no second start was sent"));
 }
 
 TEST_CASE("A start that failed before reaching Qlik is retryable and says nothing started", "[operator]") {
@@ -506,11 +507,27 @@ TEST_CASE("A stop that cannot be delivered is a retryable error", "[operator]") 
   auto started = h.start(byId(kTask));
   REQUIRE(started.isOk());
   runFor(h.clock, 3s);
-  h.qrs.failNext(Op::kStop, 1, Status::unavailable("connection refused"));
+  h.qrs.failNext(Op::kStop, 2, Status::unavailable("connection refused"));
   auto cancelled = h.cancel(started.value().executionId);
   REQUIRE_FALSE(cancelled.isOk());
   CHECK(cancelled.status().retryable());
   CHECK_THAT(cancelled.status().message(), Catch::StartsWith("stop task " + kTask));
+  // Sent, then once more after Qlik showed no sign of stopping: never more.
+  CHECK(h.qrs.calls(Op::kStop) == 2);
+}
+
+TEST_CASE("A stop whose answer was lost is confirmed by following the reload, not reported failed", "[operator]") {
+  Harness h;
+  h.task(simpleTask(7, ms(3600'000)));
+  h.start();
+  auto started = h.start(byId(kTask));
+  REQUIRE(started.isOk());
+  runFor(h.clock, 3s);
+  h.qrs.failNext(Op::kStop, 1, Status::unavailable("read timed out"), /*performFirst=*/true);
+  auto cancelled = h.cancel(started.value().executionId);
+  REQUIRE(cancelled.isOk());
+  CHECK(cancelled.value().state == ReloadState::kAborted);
+  CHECK(h.qrs.calls(Op::kStop) == 1);
 }
 
 TEST_CASE("An execution this worker never saw is looked up in QRS", "[operator]") {

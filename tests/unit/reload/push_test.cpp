@@ -80,7 +80,15 @@ TEST_CASE("The callback endpoint hands valid notifications to the site's sink", 
   }
   CHECK(post(port, "/qrs-notify/emea", "not json").first == 400);
   CHECK(post(port, "/qrs-notify/nowhere", "[]").first == 404);
-  CHECK(post(port, "/qrs-notify/default", std::string(2u << 20, '[')).first == 413);
+  // Too large: refused with 413 while the body still streams in, so the
+  // client may see the connection close instead of the answer.
+  int tooLarge = 0;
+  try {
+    tooLarge = post(port, "/qrs-notify/default", std::string(2u << 20, '[')).first;
+  } catch (const Poco::Exception&) {
+    tooLarge = -1;  // closed under our feet
+  }
+  CHECK((tooLarge == 413 || tooLarge == -1));
   CHECK(receiver.value()->received() == 1);
   CHECK(receiver.value()->rejected() == 3);
   receiver.value()->stop();
