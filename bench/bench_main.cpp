@@ -2,11 +2,16 @@
 // reload, side by side, in one run (harness.h says what is measured how).
 //
 //   qlik-reload-bench [--sizes 1,100,1000,5000] [--modes worker-poll,worker-push,naive-1s,naive-30s]
-//                     [--time-scale X] [--naive-max-rate R] [--run-ms MIN:MAX] [--seed S]
+//                     [--time-scale X] [--time-scale-for N=X,...] [--naive-max-rate R]
+//                     [--run-ms MIN:MAX] [--seed S]
 //                     [--work-dir DIR] [--pki DIR] [--csv FILE] [--report FILE] [--stack-kib K]
 //                     [--qrs-sim PATH] [--worker PATH] [--smoke]
 //
-// Every mode runs at every size. The naive baselines make one request per
+// Every mode runs at every size, at --time-scale (default 10) unless
+// --time-scale-for names another for that size (default 5000=2: the 5,000
+// starts take seconds of real time, which at scale 10 would be longer than
+// a run, and every QRS round trip counts ten times against the worker's
+// scaled intervals). The naive baselines make one request per
 // reload per period, so at large N and a high time scale they would ask
 // more of the machine than it has; a naive run's time scale is lowered to
 // keep it under R real requests per second (default 1,500), and the table
@@ -26,6 +31,7 @@
 #include <cmath>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -49,7 +55,8 @@ constexpr int kExitSoftware = 70;
 
 const char* const kUsage =
     "usage: qlik-reload-bench [--sizes 1,100,1000,5000] [--modes worker-poll,worker-push,naive-1s,naive-30s]\n"
-    "                         [--time-scale X] [--naive-max-rate R] [--run-ms MIN:MAX] [--seed S]\n"
+    "                         [--time-scale X] [--time-scale-for N=X,...] [--naive-max-rate R]\n"
+    "                         [--run-ms MIN:MAX] [--seed S]\n"
     "                         [--work-dir DIR] [--pki DIR] [--csv FILE] [--report FILE] [--stack-kib K]\n"
     "                         [--qrs-sim PATH] [--worker PATH] [--smoke]\n";
 
@@ -57,6 +64,7 @@ struct Arguments {
   std::vector<int> sizes{1, 100, 1000, 5000};
   std::vector<Mode> modes{Mode::kNaive1s, Mode::kNaive30s, Mode::kWorkerPoll, Mode::kWorkerPush};
   double timeScale = 10;
+  std::map<int, double> timeScaleFor{{5000, 2.0}};
   double naiveMaxRate = 1500;
   std::string csv;
   std::string report;
@@ -100,6 +108,13 @@ bool parseArguments(int argc, char** argv, Arguments& a) {
         for (const std::string& s : splitList(value(), ',')) a.modes.push_back(parseMode(s));
       } else if (arg == "--time-scale") {
         a.timeScale = std::stod(value());
+      } else if (arg == "--time-scale-for") {
+        a.timeScaleFor.clear();
+        for (const std::string& item : splitList(value(), ',')) {
+          auto pair = splitList(item, '=');
+          if (pair.size() != 2) throw std::invalid_argument("--time-scale-for wants N=X,...");
+          a.timeScaleFor[std::stoi(pair[0])] = std::stod(pair[1]);
+        }
       } else if (arg == "--naive-max-rate") {
         a.naiveMaxRate = std::stod(value());
       } else if (arg == "--run-ms") {
@@ -139,12 +154,15 @@ bool parseArguments(int argc, char** argv, Arguments& a) {
   if (smoke) {
     a.sizes = {20};
     a.timeScale = 50;
+    a.timeScaleFor.clear();
     a.naiveMaxRate = 400;
     a.harness.getReloadCalls = 300;
     a.harness.getReloadWarmup = 50;
   }
   const bool sizesOk = !a.sizes.empty() && std::all_of(a.sizes.begin(), a.sizes.end(), [](int n) { return n > 0; });
-  if (!sizesOk || a.modes.empty() || a.timeScale <= 0 || a.naiveMaxRate <= 0 || a.harness.shape.runMinMs < 1 ||
+  const bool scalesOk = std::all_of(a.timeScaleFor.begin(), a.timeScaleFor.end(),
+                                   [](const auto& entry) { return entry.second > 0; });
+  if (!sizesOk || !scalesOk || a.modes.empty() || a.timeScale <= 0 || a.naiveMaxRate <= 0 || a.harness.shape.runMinMs < 1 ||
       a.harness.shape.runMaxMs < a.harness.shape.runMinMs) {
     std::cerr << "qlik-reload-bench: sizes, modes, --time-scale, --naive-max-rate and --run-ms must be positive\n";
     return false;
@@ -158,9 +176,11 @@ bool parseArguments(int argc, char** argv, Arguments& a) {
 // The naive baselines poll each reload once per period; keep their real
 // request rate under the machine's budget.
 double timeScaleFor(const Arguments& a, Mode mode, int reloads) {
-  if (isWorkerMode(mode)) return a.timeScale;
+  auto it = a.timeScaleFor.find(reloads);
+  const double scale = it == a.timeScaleFor.end() ? a.timeScale : it->second;
+  if (isWorkerMode(mode)) return scale;
   const double periodS = static_cast<double>(pollPeriodSimMs(mode, a.harness.worker)) / 1000.0;
-  return std::min(a.timeScale, a.naiveMaxRate * periodS / reloads);
+  return std::min(scale, a.naiveMaxRate * periodS / reloads);
 }
 
 std::string describeMachine() {

@@ -35,6 +35,8 @@
 //   worker RSS        VmRSS before the clients connect ("idle"), with N
 //                     waiting (end of the window), VmHWM at the end
 //   getReload         sequential calls on one connection after the run
+// A push run whose subscription failed (qrs-sim without notifications) is
+// noted, not failed: the worker falls back to polling by design.
 // Invariants checked on every run (RunResult::problems): every reload got
 // a terminal state, SUCCEEDED, for the execution qrs-sim ran for its task
 // and ended FinishedSuccess; one start per task; no error; latencies not
@@ -103,11 +105,18 @@ struct RunResult {
   bool latencyReal = false;
 
   bool hasWorker = false;
+  // worker-push: the worker's change subscription exists in qrs-sim. When it
+  // does not (a QRS without notifications), the worker follows by fallback
+  // polling alone: the run still counts, its push figures are not push's.
+  bool pushActive = false;
   double cpuMsPerReload = kNaN;
   long rssIdleKib = 0;
   long rssWaitingKib = 0;
   long peakRssKib = 0;
   int threadsWaiting = 0;
+  int stackMappingsWaiting = 0;   // the worker's thread stacks with N waiting (measure.h)
+  long stackRssWaitingKib = 0;
+  long stackRssIdleKib = 0;
   double rssPerWaitingKib = kNaN;
   double getReloadP50Us = kNaN;
   double getReloadP99Us = kNaN;

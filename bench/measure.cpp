@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -55,6 +56,33 @@ ProcessSample sampleProcess(pid_t pid) {
     if (line.rfind("VmRSS:", 0) == 0) sample.rssKib = number("VmRSS:");
     else if (line.rfind("VmHWM:", 0) == 0) sample.peakRssKib = number("VmHWM:");
     else if (line.rfind("Threads:", 0) == 0) sample.threads = static_cast<int>(number("Threads:"));
+  }
+  return sample;
+}
+
+StackSample sampleThreadStacks(pid_t pid, std::size_t stackBytes) {
+  StackSample sample;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/smaps");
+  std::string line;
+  bool anonymous = false;
+  long sizeKib = 0;
+  const long wantedKib = static_cast<long>(stackBytes / 1024);
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    if (std::isxdigit(static_cast<unsigned char>(line[0])) && line.find('-') != std::string::npos &&
+        line.find(':') > line.find(' ')) {
+      // "start-end perms offset dev inode [path]": anonymous when there is no path.
+      std::istringstream fields(line);
+      std::string range, perms, offset, device, inode, path;
+      fields >> range >> perms >> offset >> device >> inode >> path;
+      anonymous = path.empty() && perms.rfind("rw", 0) == 0;
+      sizeKib = 0;
+    } else if (line.rfind("Size:", 0) == 0) {
+      sizeKib = std::stol(line.substr(5));
+    } else if (line.rfind("Rss:", 0) == 0 && anonymous && sizeKib == wantedKib) {
+      ++sample.mappings;
+      sample.rssKib += std::stol(line.substr(4));
+    }
   }
   return sample;
 }

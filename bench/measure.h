@@ -37,6 +37,15 @@ struct ProcessSample {
 };
 ProcessSample sampleProcess(pid_t pid);
 
+// The resident part of a process's thread stacks: anonymous mappings exactly
+// `stackBytes` large (glibc maps each thread's stack that size, from
+// RLIMIT_STACK unless the program chose another), from /proc/PID/smaps.
+struct StackSample {
+  int mappings = 0;
+  long rssKib = 0;
+};
+StackSample sampleThreadStacks(pid_t pid, std::size_t stackBytes);
+
 // The first line of /proc/loadavg ("0.52 0.61 0.70 2/180 1234").
 std::string loadAverage();
 

@@ -149,7 +149,10 @@ void NaiveClients::runThread() {
     }
     schedule_.pop();
     lock.unlock();
-    late.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - due.at).count());
+    // Every start is due at once by design: only polls have a schedule to keep.
+    if (due.step == Step::kPoll) {
+      late.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - due.at).count());
+    }
     const std::size_t i = due.index;
     std::optional<Step> next;  // what this reload does next (none: done)
     if (due.step == Step::kStart) {

@@ -52,8 +52,8 @@ class NaiveClients {
   void start();
   // Ends the schedule (what is not done stays not done) and joins.
   void stop();
-  // How late requests went out against their due time, in real
-  // milliseconds, one value per request.
+  // How late the session polls went out against their due time, in real
+  // milliseconds, one value per poll.
   std::vector<double> lateness() const;
   // Requests that failed in transport or answered an unexpected status
   // (each is retried at the next interval).
