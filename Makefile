@@ -12,7 +12,7 @@ CMAKE_ARGS ?=
 PACKAGES_BUILD := cmake make g++ ninja-build pkg-config openssl libssl-dev libpoco-dev libthrift-dev \
                   thrift-compiler libboost-dev libevent-dev catch2 python3-thrift
 # Only for the tests (workflow engines, Python test runner, fuzzing runtime).
-PACKAGES_TEST := snakemake cwltool python3-pytest python3-yaml python3-pip python3-setuptools python3-wheel python3-venv clang libclang-rt-14-dev
+PACKAGES_TEST := snakemake cwltool python3-pytest python3-yaml python3-pip python3-setuptools python3-wheel python3-venv clang libclang-rt-14-dev postgresql
 
 .PHONY: all deps deps-test configure build test demo clean
 

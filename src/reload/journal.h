@@ -93,4 +93,17 @@ class Journal {
 // path when it cannot be opened or written.
 Result<std::unique_ptr<Journal>> openSqliteJournal(const std::string& path);
 
+// The shared store: a PostgreSQL database, for several workers behind a load
+// balancer (docs/deployment.md). `connectionString` is libpq keyword=value
+// pairs separated by single spaces (Poco's connector splits at spaces, so no
+// value may hold one), e.g. "host=db port=5432 dbname=qlik_reload
+// user=qlik_reload password=…"; a password in it never appears in a message.
+// The tables are created when missing. Calls share a pool of at most four
+// connections (more wait for one); a connection that broke is replaced, so a
+// journal call during an outage fails with kUnavailable and the first one
+// after it works again. Opening fails with kUnavailable when the server
+// cannot be reached or refuses the login, and with kConfiguration when the
+// string is malformed or the tables cannot be created.
+Result<std::unique_ptr<Journal>> openPostgresJournal(const std::string& connectionString);
+
 }  // namespace qlik_reload
