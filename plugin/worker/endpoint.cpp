@@ -104,8 +104,10 @@ class DeadlineWatchdog {
         continue;
       }
       auto first = queue_.begin();
-      if (first->first > SteadyClock::now()) {
-        wake_.wait_until(lock, first->first);
+      // A copy: the entry may be disarmed (erased) while this waits.
+      const SteadyClock::time_point next = first->first;
+      if (next > SteadyClock::now()) {
+        wake_.wait_until(lock, next);
         continue;
       }
       Entry* entry = first->second;
