@@ -160,11 +160,17 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
 
   Poco::Net::initializeSSL();
-  // The journal outlives the operators that write to it.
-  auto journal = openSqliteJournal(config->state.path);
+  // The journal outlives the operators that write to it: PostgreSQL when
+  // several workers share it, else the embedded SQLite file.
+  auto journal = config->state.postgresql.empty() ? openSqliteJournal(config->state.path)
+                                                  : openPostgresJournal(postgresConnectionString(config->state));
   if (!journal.isOk()) {
     std::cerr << "qlik-reload-worker: " << journal.status().message() << "\n";
-    return kExitConfig;
+    // A database that cannot be reached now may be back in a moment.
+    return journal.status().code() == ErrorCode::kUnavailable ? kExitUnavailable : kExitConfig;
+  }
+  if (!config->state.postgresql.empty()) {
+    logInfo("journal: PostgreSQL (" + config->state.postgresql + "), shared as worker '" + config->workerId + "'");
   }
   std::vector<std::unique_ptr<qrs::QrsClient>> clients;
   std::vector<std::unique_ptr<ReloadOperator>> operators;

@@ -539,7 +539,97 @@ std::string defaultStatePath() {
   return (fs::path(home != nullptr ? home : ".") / ".local" / "state" / "qlik-reload" / "journal.db").string();
 }
 
+// A libpq keyword: lower-case letters and '_'.
+bool isConnectionKeyword(const std::string& word) {
+  if (word.empty()) return false;
+  for (char c : word) {
+    if (!((c >= 'a' && c <= 'z') || c == '_')) return false;
+  }
+  return true;
+}
+
+void readPostgresql(Reader& reader, const ObjectPtr& state, StateConfig& config) {
+  const std::string key = "state.postgresql";
+  reader.string(state, "state", "postgresql", false, config.postgresql);
+  if (!reader.ok() || config.postgresql.empty()) return;
+  std::istringstream words(config.postgresql);
+  std::string word, normalized;
+  while (words >> word) {
+    normalized += (normalized.empty() ? "" : " ") + word;
+    const std::size_t equals = word.find('=');
+    const std::string keyword = word.substr(0, equals);
+    if (equals == std::string::npos || equals + 1 == word.size() || !isConnectionKeyword(keyword)) {
+      reader.fail(key, "expected libpq keyword=value pairs separated by spaces, such as \"host=db.corp port=5432 "
+                       "dbname=qlik_reload user=qlik_reload\" (no URI, no spaces around '=' or inside a value), "
+                       "got \"" + excerpt(keyword, 40) + "…\"");
+      return;
+    }
+    if (keyword == "password") {
+      reader.fail(key, "must not hold the password (the configuration is no place for it): put it in a file "
+                       "named by state.password_file, or use libpq's passfile keyword or PGPASSFILE");
+      return;
+    }
+    if (keyword == "sslpassword") {
+      reader.fail(key, "must not hold sslpassword (the configuration is no place for it): use a client key "
+                       "without a passphrase, readable by the worker only");
+      return;
+    }
+  }
+  // Poco's connector splits at single spaces: two in a row, or a tab, would
+  // break it.
+  config.postgresql = normalized;
+}
+
+void readState(Reader& reader, const ObjectPtr& root, StateConfig& config) {
+  ObjectPtr state = reader.object(root, "", "state", false);
+  if (state.isNull() || !reader.ok()) {
+    config.path = defaultStatePath();
+    return;
+  }
+  reader.onlyKeys(state, "state", {"path", "postgresql", "password_file", "retention_days"});
+  if (reader.ok() && state->has("path") && state->has("postgresql")) {
+    reader.fail("state", "path and postgresql are mutually exclusive: path is the SQLite file of one worker, "
+                         "postgresql the database several workers share; keep one of them");
+    return;
+  }
+  readPostgresql(reader, state, config);
+  if (config.postgresql.empty()) {
+    if (reader.ok() && state->has("password_file")) {
+      reader.fail("state.password_file", "only applies with state.postgresql");
+      return;
+    }
+    std::string raw;
+    reader.string(state, "state", "path", false, raw);
+    config.path = raw.empty() ? defaultStatePath() : reader.resolvePath(raw);
+  } else {
+    const std::string passwordFile = reader.file(state, "state", "password_file", false);
+    if (reader.ok() && !passwordFile.empty()) {
+      config.postgresqlPassword = readPassphrase(reader, "state.password_file", passwordFile);
+      if (reader.ok() && config.postgresqlPassword.find_first_of(" \t\r\n\v\f") != std::string::npos) {
+        reader.fail("state.password_file",
+                    "the password in " + passwordFile + " holds white space, which the connection string "
+                    "cannot carry (Poco's connector splits it at spaces); use libpq's passfile instead");
+      }
+    }
+  }
+  std::int64_t days = 14;
+  reader.integer(state, "state", "retention_days", 1, 3650, " (days)", days);
+  config.retention = Duration(days * 24 * 3600 * 1000);
+}
+
 }  // namespace
+
+std::string postgresConnectionString(const StateConfig& state) {
+  if (state.postgresqlPassword.empty()) return state.postgresql;
+  // libpq reads a backslash in an unquoted value as escaping the next
+  // character, and a value that starts with a quote as quoted.
+  std::string escaped;
+  for (char c : state.postgresqlPassword) {
+    if (c == '\\' || c == '\'') escaped += '\\';
+    escaped += c;
+  }
+  return state.postgresql + " password=" + escaped;
+}
 
 bool isLoopbackHost(const std::string& host) {
   std::string lower(host);
@@ -582,16 +672,7 @@ Result<WorkerConfig> parseWorkerConfig(const std::string& json, const std::strin
       }
     }
     if (ObjectPtr push = reader.object(root, "", "push", false); !push.isNull()) config.push = readPush(reader, push);
-    config.state.path = defaultStatePath();
-    if (ObjectPtr state = reader.object(root, "", "state", false); !state.isNull()) {
-      reader.onlyKeys(state, "state", {"path", "retention_days"});
-      std::string raw;
-      reader.string(state, "state", "path", false, raw);
-      if (reader.ok() && !raw.empty()) config.state.path = reader.resolvePath(raw);
-      std::int64_t days = 14;
-      reader.integer(state, "state", "retention_days", 1, 3650, " (days)", days);
-      config.state.retention = Duration(days * 24 * 3600 * 1000);
-    }
+    readState(reader, root, config.state);
     readListen(reader, root, config.listen);
     std::string level = "info";
     reader.string(root, "", "log_level", false, level);

@@ -101,15 +101,34 @@ struct ListenConfig {
 // Thrift port may listen on without listen.insecure.
 bool isLoopbackHost(const std::string& host);
 
-// The execution journal (SQLite): what the worker started, so that it
-// survives restarts and idempotency keys are never forgotten.
+// The execution journal: what the worker started, so that it survives
+// restarts and idempotency keys are never forgotten. SQLite by default (one
+// worker); PostgreSQL for several workers sharing it (docs/deployment.md).
+//   "state": {"path": "/var/lib/qlik-reload/journal.db", "retention_days": 14}
+//   "state": {"postgresql": "host=db.corp port=5432 dbname=qlik_reload user=qlik_reload",
+//             "password_file": "/etc/qlik-reload/pg.pass", "retention_days": 14}
+// path and postgresql are mutually exclusive. postgresql is libpq
+// keyword=value pairs separated by spaces (no value may hold a space: Poco's
+// connector splits there; no URI form) and must not hold the password: that
+// comes from password_file (its trailing line breaks dropped; no white space
+// inside), or from libpq's own means (the passfile keyword, PGPASSFILE,
+// ~/.pgpass), or is not needed (certificates). password_file only with
+// postgresql.
 struct StateConfig {
-  // "state": {"path": ...}. Default: $STATE_DIRECTORY/journal.db (systemd's
-  // StateDirectory=), else /var/lib/qlik-reload/journal.db as root, else
-  // $XDG_STATE_HOME (or ~/.local/state)/qlik-reload/journal.db.
+  // "path": the SQLite file. Default (without postgresql):
+  // $STATE_DIRECTORY/journal.db (systemd's StateDirectory=), else
+  // /var/lib/qlik-reload/journal.db as root, else $XDG_STATE_HOME (or
+  // ~/.local/state)/qlik-reload/journal.db. Empty with postgresql.
   std::string path;
+  std::string postgresql;          // "postgresql": the connection string; empty: SQLite
+  std::string postgresqlPassword;  // the content of "password_file"; never logged
   Duration retention{14LL * 24 * 3600 * 1000};  // "retention_days": finished executions kept this long
 };
+
+// The string to open the PostgreSQL journal with: `postgresql` plus the
+// password from password_file (escaped for libpq), when there is one. Holds
+// the password: pass it to openPostgresJournal only, never to a log.
+std::string postgresConnectionString(const StateConfig& state);
 
 // Push: QRS change notifications. Absent: polling alone.
 //   "push": {"listen": {"host": "0.0.0.0", "port": 9091},

@@ -85,7 +85,9 @@ class Secrets {
       at = end;
       if (token.empty()) continue;
       const std::size_t equals = token.find('=');
-      if (equals != std::string::npos && token.substr(0, equals) == "password") {
+      const std::string keyword = token.substr(0, std::min(equals, token.size()));
+      if (keyword == "sslpassword") continue;  // the client key's: never shown either
+      if (equals != std::string::npos && keyword == "password") {
         const std::string escaped = token.substr(equals + 1);
         if (!escaped.empty()) forms_.push_back(escaped);
         std::string plain;

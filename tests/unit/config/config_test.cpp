@@ -513,3 +513,55 @@ TEST_CASE("Push and per-site limits are read with their key paths", "[config]") 
   checkConfigFailure(files.parse(edited("sites.default.limits", std::string(R"({"max_concurrent_starts": 0})"))),
                      "sites.default.limits.max_concurrent_starts");
 }
+
+TEST_CASE("state.postgresql: the connection string and the password file, which is never echoed", "[config]") {
+  ConfigDir files;
+  const std::string password = "s3cr'et\\=x-7d1c";
+  files.dir.write("pg.pass", password + "\n");
+  auto config = files.parse(edited("state", std::string(R"({"postgresql": "host=db.corp  port=5432\tdbname=qlik_reload user=qlik_reload", "password_file": "pg.pass", "retention_days": 7})")));
+  CAPTURE(config.status().toString());
+  REQUIRE(config.isOk());
+  // Poco's connector splits at single spaces: the pairs are joined with one.
+  CHECK(config->state.postgresql == "host=db.corp port=5432 dbname=qlik_reload user=qlik_reload");
+  CHECK(config->state.postgresqlPassword == password);
+  CHECK(config->state.path.empty());
+  CHECK(config->state.retention == std::chrono::hours(24 * 7));
+  // libpq reads a backslash as escaping the next character.
+  CHECK(postgresConnectionString(config->state) ==
+        "host=db.corp port=5432 dbname=qlik_reload user=qlik_reload password=s3cr\\'et\\\\=x-7d1c");
+
+  // Without a password file libpq finds one itself (passfile, PGPASSFILE, ~/.pgpass) or needs none.
+  auto passfile = files.parse(edited("state", std::string(R"({"postgresql": "host=db port=5432 passfile=/etc/qlik-reload/pgpass"})")));
+  REQUIRE(passfile.isOk());
+  CHECK(postgresConnectionString(passfile->state) == "host=db port=5432 passfile=/etc/qlik-reload/pgpass");
+  CHECK(passfile->state.postgresqlPassword.empty());
+
+  auto fails = [&](const std::string& state, const std::string& fragment) {
+    CAPTURE(state);
+    auto result = files.parse(edited("state", state));
+    checkConfigFailure(result, fragment);
+    if (!result.isOk()) CHECK_THAT(result.status().message(), !Catch::Contains("s3cr"));
+  };
+  fails(R"({"path": "journal.db", "postgresql": "host=db"})", "state: path and postgresql are mutually exclusive");
+  fails(R"({"postgresql": "host=db password=s3cr3t"})",
+        "state.postgresql: must not hold the password (the configuration is no place for it): put it in a file "
+        "named by state.password_file");
+  fails(R"({"postgresql": "host=db sslkey=pg.key sslpassword=s3cr3t"})", "state.postgresql: must not hold sslpassword");
+  fails(R"({"postgresql": "postgresql://qlik@db/qlik_reload"})",
+        "state.postgresql: expected libpq keyword=value pairs separated by spaces");
+  fails(R"({"postgresql": "host = db"})", "state.postgresql: expected libpq keyword=value pairs");
+  fails(R"({"postgresql": "host=db application_name='qlik reload'"})", "state.postgresql: expected libpq keyword");
+  fails(R"({"postgresql": ""})", "state.postgresql: must not be empty");
+  fails(R"({"postgresql": 5432})", "state.postgresql: expected a string");
+  fails(R"({"path": "journal.db", "password_file": "pg.pass"})", "state.password_file: only applies with state.postgresql");
+  fails(R"({"postgresql": "host=db", "password_file": "missing.pass"})",
+        "state.password_file: file " + files.dir.file("missing.pass") + " does not exist");
+  fails(R"({"dir": "x"})", "state.dir: unknown key (expected one of path, postgresql, password_file, retention_days)");
+
+  files.dir.write("empty.pass", "\r\n");
+  fails(R"({"postgresql": "host=db", "password_file": "empty.pass"})",
+        "state.password_file: file " + files.dir.file("empty.pass") + " is empty");
+  files.dir.write("spaced.pass", "s3cr et\n");
+  fails(R"({"postgresql": "host=db", "password_file": "spaced.pass"})",
+        "state.password_file: the password in " + files.dir.file("spaced.pass") + " holds white space");
+}
