@@ -26,12 +26,12 @@ set ylabel "requests / s"
 plot datafile skip 1 using 2:(positive(only("naive-1s", 14))) with linespoints lw 2 pt 7 title "naive, poll each reload every 1 s", \
      ''       skip 1 using 2:(positive(only("naive-30s", 14))) with linespoints lw 2 pt 5 title "naive, every 30 s", \
      ''       skip 1 using 2:(positive(only("worker-poll", 14))) with linespoints lw 2 pt 9 title "worker, polling (batched)", \
-     ''       skip 1 using 2:(positive(only("worker-push", 14))) with linespoints lw 2 pt 11 title "worker, push"
+     ''       skip 1 using 2:(positive(only("worker-push", 14))) with linespoints lw 2 pt 11 title "worker, push configured"
 
 set title "completion-detection latency p99"
-set ylabel "ms (polling: simulated time; push: real time)"
+set ylabel "ms (simulated time; active push: real time)"
 plot datafile skip 1 using 2:(positive(only("naive-1s", 20))) with linespoints lw 2 pt 7 title "naive 1 s", \
      ''       skip 1 using 2:(positive(only("naive-30s", 20))) with linespoints lw 2 pt 5 title "naive 30 s", \
      ''       skip 1 using 2:(positive(only("worker-poll", 20))) with linespoints lw 2 pt 9 title "worker, polling (cap 5 s)", \
-     ''       skip 1 using 2:(positive(only("worker-push", 20))) with linespoints lw 2 pt 11 title "worker, push"
+     ''       skip 1 using 2:(positive(only("worker-push", 20))) with linespoints lw 2 pt 11 title "worker, push configured"
 unset multiplot
