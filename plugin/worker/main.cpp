@@ -6,6 +6,7 @@
 // Exit codes: 0 clean stop (SIGINT/SIGTERM), 64 bad arguments, 75 cannot
 // listen, 78 configuration error.
 #include <pthread.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -133,6 +134,9 @@ void raiseFileLimit() {
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   raiseFileLimit();
+  // A thread per waiting caller: without a cap, glibc gives threads their own
+  // malloc arenas and the worker's memory grows with the callers' count.
+  mallopt(M_ARENA_MAX, 2);
   Arguments args;
   if (int rc = parseArguments(argc, argv, args); rc >= 0) return rc;
 

@@ -5,6 +5,14 @@
 
 namespace qlik_reload {
 
+double Backoff::nextUnit() {
+  std::uint64_t z = (random_ += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) * 0x1.0p-53;
+}
+
 Backoff::Backoff(BackoffOptions options, std::uint64_t seed) : options_(options), random_(seed) {
   options_.multiplier = std::max(1.0, options_.multiplier);
   options_.jitter = std::clamp(options_.jitter, 0.0, 1.0);
@@ -20,8 +28,8 @@ Duration Backoff::next() {
                                    std::pow(options_.multiplier, exponent));
   ++attempt_;
   if (options_.jitter > 0.0) {
-    std::uniform_real_distribution<double> spread(1.0 - options_.jitter, 1.0 + options_.jitter);
-    delay = std::min(cap, delay * spread(random_));
+    const double spread = 1.0 - options_.jitter + 2.0 * options_.jitter * nextUnit();
+    delay = std::min(cap, delay * spread);
   }
   return Duration(static_cast<Duration::rep>(std::llround(std::max(1.0, delay))));
 }

@@ -37,6 +37,10 @@ struct ConnectionOptions {
   std::size_t maxResponseBytes = 16u << 20;  // larger answers are a protocol error (log downloads keep a tail)
   int maxConnections = 8;               // keep-alive sessions kept for reuse
   int maxConcurrentRequests = 8;        // requests in flight to this QRS at once; more wait their turn
+  // Longest request URL (path and query). Batched reads are cut into URLs
+  // this long: 4,000 characters hold about 60 execution ids and stay well
+  // inside HTTP.sys's 16 KiB request-line limit in front of QRS.
+  std::size_t maxUrlLength = 4000;
 };
 
 }  // namespace qlik_reload::qrs

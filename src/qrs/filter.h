@@ -20,9 +20,9 @@
 
 namespace qlik_reload::qrs {
 
-// Longest request URL (path and query, percent-encoded) this client sends.
-// Proxies and QRS's own HTTP stack accept more, but 2,000 is the classic safe
-// limit for anything between us and QRS.
+// The classic safe URL length (path and query, percent-encoded) for anything
+// between a client and QRS. The HTTP client's own limit is
+// ConnectionOptions::maxUrlLength (4,000 by default).
 inline constexpr std::size_t kMaxRequestUrlLength = 2000;
 
 // 'Q1\'25' for Q1'25; a backslash becomes \\.

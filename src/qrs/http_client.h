@@ -20,7 +20,8 @@
 // than N bytes"); of error answers only the first 64 KiB are kept (they are
 // quoted, not decoded); downloadScriptLog keeps the last maxTailBytes while
 // it streams (and gives up past 1 GiB). getExecutionResults splits long id lists so each URL stays under
-// kMaxRequestUrlLength (filter.h) and concatenates the answers in order.
+// ConnectionOptions::maxUrlLength, sends the parts side by side (at most
+// maxConcurrentRequests in flight) and concatenates the answers in order.
 //
 // Connections. Up to maxConnections idle keep-alive connections are kept and
 // reused (each for at most 4 s idle, below common server idle timeouts); more
