@@ -65,6 +65,14 @@ class [[nodiscard]] Status {
     return *this;
   }
 
+  // True when the request certainly never left this process (no connection
+  // could be made): the other side cannot have acted on it.
+  bool notSent() const { return notSent_; }
+  Status& setNotSent() {
+    notSent_ = true;
+    return *this;
+  }
+
   // A server's Retry-After hint (429/503), when it gave one.
   std::optional<std::chrono::milliseconds> retryAfter() const { return retryAfter_; }
   Status& setRetryAfter(std::chrono::milliseconds delay) {
@@ -83,6 +91,7 @@ class [[nodiscard]] Status {
   ErrorCode code_ = ErrorCode::kOk;
   std::string message_;
   int httpStatus_ = 0;
+  bool notSent_ = false;
   std::optional<std::chrono::milliseconds> retryAfter_;
 };
 

@@ -1,23 +1,23 @@
 #include "qrs/http_client.h"
 
-#include <Poco/JSON/Stringifier.h>
-
-#include <sstream>
-
-#include <condition_variable>
-
 #include <signal.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <istream>
 #include <mutex>
+#include <sstream>
+#include <thread>
 #include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include <Poco/Exception.h>
+#include <Poco/JSON/Stringifier.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Timespan.h>
@@ -210,7 +210,9 @@ struct HttpQrsClient::Impl {
                                 : success ? options_.maxResponseBytes
                                           : std::min(options_.maxResponseBytes, kMaxErrorBodyBytes);
 
-      std::array<char, 16384> buffer{};
+      // On the heap: every thread that ever calls QRS would otherwise keep
+      // 16 KiB of touched stack, and the worker runs a thread per caller.
+      std::vector<char> buffer(16384);
       std::uint64_t total = 0;
       bool tooLarge = false;
       while (true) {
@@ -256,9 +258,12 @@ struct HttpQrsClient::Impl {
       return reply;
     } catch (const Poco::TimeoutException&) {
       // A slow QRS is not a closed connection: never a reason to re-send.
-      return statusFromCurrentException(target_, phase).withContext(request.operation);
+      Status status = statusFromCurrentException(target_, phase);
+      if (phase == TransportPhase::kConnecting) status.setNotSent();
+      return status.withContext(request.operation);
     } catch (...) {
       Status status = statusFromCurrentException(target_, phase);
+      if (phase == TransportPhase::kConnecting) status.setNotSent();
       staleSymptom = reused && status.code() == ErrorCode::kUnavailable &&
                      (phase == TransportPhase::kSending || phase == TransportPhase::kWaiting);
       if (!reused && phase == TransportPhase::kWaiting && status.code() == ErrorCode::kUnavailable) {
@@ -287,10 +292,10 @@ struct HttpQrsClient::Impl {
     } catch (const Poco::Exception& e) {
       return Status::invalidArgument(request.operation + ": cannot build the request URL: " + excerpt(e.displayText()));
     }
-    if (pathAndQuery.size() > kMaxRequestUrlLength) {
+    if (pathAndQuery.size() > options_.maxUrlLength) {
       return Status::invalidArgument(request.operation + ": the request URL would be " +
                                      std::to_string(pathAndQuery.size()) + " characters (limit " +
-                                     std::to_string(kMaxRequestUrlLength) + ")");
+                                     std::to_string(options_.maxUrlLength) + ")");
     }
 
     gate_.enter();
@@ -443,9 +448,10 @@ Result<std::vector<ExecutionResult>> HttpQrsClient::resultsMatching(const char* 
   if (ids.empty()) return std::vector<ExecutionResult>();
 
   const std::string path = "/qrs/executionresult/full";
+  const std::size_t maxUrl = impl_->options_.maxUrlLength;
   // What the URL holds besides the filter's value, measured the same way the
   // request will be built.
-  std::size_t fixed = kMaxRequestUrlLength;
+  std::size_t fixed = maxUrl;
   try {
     Poco::URI skeleton;
     skeleton.setPath(impl_->endpoint_.pathPrefix + path);
@@ -455,25 +461,44 @@ Result<std::vector<ExecutionResult>> HttpQrsClient::resultsMatching(const char* 
   } catch (const Poco::Exception&) {
     // Left at the limit: reported just below.
   }
-  if (fixed >= kMaxRequestUrlLength) return Status::invalidArgument(operation + ": the URL prefix is too long");
-  Result<std::vector<std::vector<std::string>>> chunks =
-      chunkGuidsForFilter(property, ids, kMaxRequestUrlLength - fixed);
+  if (fixed >= maxUrl) return Status::invalidArgument(operation + ": the URL prefix is too long");
+  Result<std::vector<std::vector<std::string>>> chunks = chunkGuidsForFilter(property, ids, maxUrl - fixed);
   if (!chunks.isOk()) return chunks.status().withContext(operation);
 
-  std::vector<ExecutionResult> all;
-  for (std::size_t i = 0; i < chunks->size(); ++i) {
+  // The chunks go out side by side (the request gate caps how many), so a
+  // tick over thousands of executions costs a few round trips, not hundreds.
+  const std::size_t count = chunks->size();
+  std::vector<Result<std::vector<ExecutionResult>>> parts(count, Status::internal("not sent"));
+  auto fetch = [&](std::size_t i) {
     const std::vector<std::string>& chunk = (*chunks)[i];
     Result<std::string> filter = filterAnyGuidEquals(property, chunk);
-    if (!filter.isOk()) return filter.status().withContext(operation);
+    if (!filter.isOk()) {
+      parts[i] = filter.status().withContext(operation);
+      return;
+    }
     Request request;
     request.path = path;
     request.query.emplace_back("filter", *filter);
     request.operation = operation + " for " + std::to_string(chunk.size()) + " execution(s)" +
-                        (chunks->size() > 1 ? " (part " + std::to_string(i + 1) + " of " +
-                                                  std::to_string(chunks->size()) + ")"
-                                            : "");
-    Result<std::vector<ExecutionResult>> part =
-        impl_->callAndDecode<std::vector<ExecutionResult>>(request, &decodeExecutionResultList);
+                        (count > 1 ? " (part " + std::to_string(i + 1) + " of " + std::to_string(count) + ")" : "");
+    parts[i] = impl_->callAndDecode<std::vector<ExecutionResult>>(request, &decodeExecutionResultList);
+  };
+  const std::size_t lanes =
+      std::min<std::size_t>(count, static_cast<std::size_t>(std::max(1, impl_->options_.maxConcurrentRequests)));
+  if (lanes <= 1) {
+    for (std::size_t i = 0; i < count; ++i) fetch(i);
+  } else {
+    std::atomic<std::size_t> next{0};
+    std::vector<std::thread> threads;
+    for (std::size_t lane = 0; lane < lanes; ++lane) {
+      threads.emplace_back([&] {
+        for (std::size_t i = next++; i < count; i = next++) fetch(i);
+      });
+    }
+    for (std::thread& t : threads) t.join();
+  }
+  std::vector<ExecutionResult> all;
+  for (auto& part : parts) {
     if (!part.isOk()) return part.status();
     for (ExecutionResult& result : part.value()) all.push_back(std::move(result));
   }

@@ -235,6 +235,16 @@ Result<std::string> ReloadOperator::followExecutionCreatedSince(const std::strin
   return executionId;
 }
 
+namespace {
+
+// How an answer begins when an idempotency key had already started an
+// execution (runReload keeps it in front of the final status too).
+std::string keyReplayNote(const std::string& key, const std::string& executionId) {
+  return "Idempotency key '" + key + "' already started execution " + executionId + "; no second reload was started. ";
+}
+
+}  // namespace
+
 ReloadStatus ReloadOperator::statusFromJournal(const JournalEntry& e) const {
   ReloadStatus s;
   s.executionId = e.executionId;
@@ -277,12 +287,11 @@ Result<ReloadStatus> ReloadOperator::startJournaled(const StartRequest& request,
       break;
     }
     const JournalEntry& existing = claim.value().existing;
-    const std::string keyNote = "Idempotency key '" + request.idempotencyKey + "' already started execution ";
     if (!existing.executionId.empty()) {
       auto status = getReload(existing.executionId);
       if (!status.isOk()) return status;
       ReloadStatus s = status.value();
-      s.message = keyNote + existing.executionId + "; no second reload was started. " + s.message;
+      s.message = keyReplayNote(request.idempotencyKey, existing.executionId) + s.message;
       return s;
     }
     // An intent without an answer: from this worker's previous life, or a
@@ -296,7 +305,7 @@ Result<ReloadStatus> ReloadOperator::startJournaled(const StartRequest& request,
     if (!resolved.isOk()) return resolved.status();
     if (resolved.value()) {
       ReloadStatus s = *resolved.value();
-      s.message = keyNote + s.executionId + "; no second reload was started. " + s.message;
+      s.message = keyReplayNote(request.idempotencyKey, s.executionId) + s.message;
       return s;
     }
     // Nothing had started: the key was released; claim it again.
@@ -376,8 +385,7 @@ Result<ReloadStatus> ReloadOperator::startReload(const StartRequest& request) {
     auto status = getReload(existing);
     if (!status.isOk()) return status;
     ReloadStatus s = status.value();
-    s.message = "Idempotency key '" + request.idempotencyKey + "' already started execution " + existing +
-                "; no second reload was started. " + s.message;
+    s.message = keyReplayNote(request.idempotencyKey, existing) + s.message;
     logInfo("site " + site_ + ": idempotency key '" + request.idempotencyKey + "' → existing execution " +
             existing + (labelText.empty() ? "" : " [" + labelText + "]"));
     return s;
@@ -435,6 +443,10 @@ Result<ReloadStatus> ReloadOperator::startWithPolicy(const StartRequest& request
       if (failure.code() == ErrorCode::kNotFound) {
         return notStarted(request, "Qlik did not start the reload: there is no " + what + " (QRS answered: " +
                                        failure.message() + ").");
+      }
+      if (failure.notSent() && failure.code() == ErrorCode::kUnavailable) {
+        return Status::unavailable(failure.message() +
+                                   "; the request never reached QRS, so nothing was started. Safe to retry.");
       }
       // The start may have reached QRS: no answer, or a success answer that
       // could not be read. Never re-sent; the execution it made is looked for.
@@ -632,9 +644,21 @@ Result<ReloadStatus> ReloadOperator::runReload(const StartRequest& request) {
   auto started = startReload(request);
   if (!started.isOk() || started.value().executionId.empty() || started.value().terminal) return started;
   const std::string id = started.value().executionId;
+  // A retried step whose key had already started this execution is told so
+  // in the final answer too.
+  const std::string replay = request.idempotencyKey.empty() ? "" : keyReplayNote(request.idempotencyKey, id);
+  const bool replayed = !replay.empty() && started.value().message.compare(0, replay.size(), replay) == 0;
+  auto noted = [&](Result<ReloadStatus> result) -> Result<ReloadStatus> {
+    if (replayed && result.isOk() && result.value().message.compare(0, replay.size(), replay) != 0) {
+      ReloadStatus s = std::move(result).value();
+      s.message = replay + s.message;
+      return s;
+    }
+    return result;
+  };
   auto status = monitor_.awaitFinal(id, deadline);
   if (!status) return started;
-  if (status->terminal || monitor_.isShuttingDown()) return *status;
+  if (status->terminal || monitor_.isShuttingDown()) return noted(*status);
 
   const std::string reason = "Timed out after " + formatDuration(*request.timeout);
   if (!request.stopOnTimeout) {
@@ -642,9 +666,9 @@ Result<ReloadStatus> ReloadOperator::runReload(const StartRequest& request) {
     s.timedOut = true;
     s.message = reason + "; the reload keeps running in Qlik (stop on timeout is off). " + s.message;
     logInfo("site " + site_ + ": execution " + id + ": " + reason + "; left running");
-    return s;
+    return noted(s);
   }
-  return stopAndWait(id, reason);
+  return noted(stopAndWait(id, reason));
 }
 
 Result<ReloadStatus> ReloadOperator::cancelReload(const std::string& executionId) {

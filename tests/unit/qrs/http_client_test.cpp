@@ -188,7 +188,7 @@ TEST_CASE_METHOD(Fixture, "Ids that are not GUIDs never reach QRS", "[http][vali
       qrs->downloadScriptLog("", 100).status(),
       qrs->startTaskByName("").status(),
       qrs->findReloadTasksByName("").status(),
-      qrs->findReloadTasksByName(std::string(3000, 'n')).status(),
+      qrs->findReloadTasksByName(std::string(5000, 'n')).status(),
   };
   for (const Status& failure : failures) {
     CAPTURE(failure.toString());
@@ -296,6 +296,7 @@ TEST_CASE_METHOD(Fixture, "A server that closes without answering is unavailable
   CHECK(about.status().code() == ErrorCode::kUnavailable);
   CHECK(about.status().httpStatus() == 0);
   CHECK_THAT(about.status().message(), Catch::StartsWith("about: "));
+  CHECK_FALSE(about.status().notSent());  // it reached the server
   CHECK(server.requestCount() == 1);
 }
 
@@ -435,6 +436,7 @@ TEST_CASE("A refused connection is unavailable", "[http][transport]") {
   CAPTURE(about.status().toString());
   CHECK(about.status().code() == ErrorCode::kUnavailable);
   CHECK_THAT(about.status().message(), Catch::Contains("connection refused"));
+  CHECK(about.status().notSent());
 }
 
 TEST_CASE_METHOD(Fixture, "TLS verification outcomes against a certificate for qlikserver1 on 127.0.0.1",
@@ -632,7 +634,7 @@ TEST_CASE_METHOD(Fixture, "getExecutionResults chunks long id lists and keeps th
   CHECK(requests.size() > 1);
   for (const RecordedRequest& request : requests) {
     CAPTURE(request.rawUri.size());
-    CHECK(request.rawUri.size() <= kMaxRequestUrlLength);
+    CHECK(request.rawUri.size() <= ConnectionOptions().maxUrlLength);
     CHECK_THAT(request.queryValue("filter"), Catch::StartsWith("(ExecutionId eq "));
   }
 

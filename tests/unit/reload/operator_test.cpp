@@ -452,12 +452,29 @@ TEST_CASE("A start that failed before reaching Qlik is retryable and says nothin
   Harness h;
   h.task(simpleTask(7, ms(5'000)));
   h.start();
-  h.qrs.failNext(Op::kStart, 1, Status::unavailable("connection refused"));
+  h.qrs.failNext(Op::kStart, 1, Status::unavailable("start task " + kTask + ": connection refused").setNotSent());
+  auto result = h.run(byId(kTask));
+  REQUIRE_FALSE(result.isOk());
+  CHECK(result.status().retryable());
+  CHECK_THAT(result.status().message(), Catch::Contains("never reached QRS, so nothing was started"));
+  CHECK(h.qrs.calls(Op::kStart) == 1);
+  // Certainly not sent: nothing to look for.
+  CHECK(h.qrs.calls(Op::kFindSessions) == 0);
+  CHECK(h.qrs.calls(Op::kFindTaskResults) == 0);
+  CHECK(h.qrs.startedExecutions().empty());
+}
+
+TEST_CASE("A start that failed without an answer, when nothing was created, says nothing started", "[operator]") {
+  Harness h;
+  h.task(simpleTask(7, ms(5'000)));
+  h.start();
+  h.qrs.failNext(Op::kStart, 1, Status::unavailable("connection reset"));
   auto result = h.run(byId(kTask));
   REQUIRE_FALSE(result.isOk());
   CHECK(result.status().retryable());
   CHECK_THAT(result.status().message(), Catch::Contains("nothing was started"));
   CHECK(h.qrs.calls(Op::kStart) == 1);
+  CHECK(h.qrs.calls(Op::kFindSessions) == 1);  // looked before saying so
   CHECK(h.qrs.startedExecutions().empty());
 }
 
