@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <tuple>
 
 #include <Poco/JSON/Array.h>
 
@@ -165,62 +166,103 @@ Clock::WallTime SimEngine::wallTimeOf(Clock::TimePoint time) const {
   return wallOrigin_ + std::chrono::duration_cast<Clock::WallTime::duration>(time - steadyOrigin_);
 }
 
-int SimEngine::runningAttempts() const {
-  int running = 0;
-  for (size_t index : live_) {
-    const Row& row = rows_[executions_[index].rows.back()];
-    if (row.startedAt && !row.endedAt) ++running;
-  }
-  return running;
+bool SimEngine::LaterEvent::operator()(const Event& a, const Event& b) const {
+  return std::tie(a.when, a.kind, a.execution) > std::tie(b.when, b.kind, b.execution);
 }
 
-bool SimEngine::nextEvent(size_t& outExecution, EventKind& outKind, TimePoint& outWhen) const {
-  bool found = false;
-  auto consider = [&](size_t index, EventKind kind, TimePoint when) {
-    if (!found || when < outWhen || (when == outWhen && kind < outKind)) {
-      found = true;
-      outExecution = index;
-      outKind = kind;
-      outWhen = when;
-    }
+bool SimEngine::slotFree() const { return scenario_.maxConcurrent == 0 || running_ < scenario_.maxConcurrent; }
+
+void SimEngine::endRow(Row& row, TimePoint when) {
+  if (row.startedAt && !row.endedAt) --running_;
+  row.endedAt = when;
+}
+
+void SimEngine::reschedule(size_t index) {
+  Execution& execution = executions_[index];
+  ++execution.scheduleVersion;
+  blocked_.erase(index);
+  if (!execution.live) return;
+  const Row& row = rows_[execution.rows.back()];
+  auto schedule = [&](TimePoint when, EventKind kind) {
+    schedule_.push(Event{when, kind, index, execution.scheduleVersion});
   };
-  const bool slotFree = scenario_.maxConcurrent == 0 || runningAttempts() < scenario_.maxConcurrent;
-  for (size_t i : live_) {
-    const Execution& execution = executions_[i];
-    const Row& row = rows_[execution.rows.back()];
-    if (execution.abortStartedAt) {
-      auto abortTime = scaled(execution.task.abortMs);
-      if (row.status == qrs::kAbortInitiated) consider(i, EventKind::kAbortStep, *execution.abortStartedAt + abortTime / 2);
-      if (row.status == qrs::kAborting) consider(i, EventKind::kAbortStep, *execution.abortStartedAt + abortTime);
-      continue;
+  if (execution.abortStartedAt) {
+    auto abortTime = scaled(execution.task.abortMs);
+    if (row.status == qrs::kAbortInitiated) schedule(*execution.abortStartedAt + abortTime / 2, EventKind::kAbortStep);
+    if (row.status == qrs::kAborting) schedule(*execution.abortStartedAt + abortTime, EventKind::kAbortStep);
+    return;
+  }
+  if (execution.nextAttemptAt) {
+    schedule(*execution.nextAttemptAt, EventKind::kNextAttempt);
+    return;
+  }
+  const AttemptSpec& attempt = execution.task.attempts[row.attempt];
+  if (row.status == qrs::kTriggered && row.queuedAt < row.readyAt) {
+    schedule(row.queuedAt, EventKind::kQueue);
+    return;
+  }
+  if (row.status == qrs::kTriggered || row.status == qrs::kQueued) {
+    // Whether a start finds a free slot is decided when it is due (dispatch);
+    // a queued attempt that is ready and finds none waits in blocked_.
+    if (attempt.outcome == Outcome::kSkip || row.status == qrs::kTriggered || row.readyAt > cursor_ || slotFree()) {
+      schedule(std::max(row.readyAt, cursor_), EventKind::kStart);
+    } else {
+      blocked_.insert(index);
     }
-    if (execution.nextAttemptAt) {
-      consider(i, EventKind::kNextAttempt, *execution.nextAttemptAt);
-      continue;
+    return;
+  }
+  if (row.status == qrs::kStarted) schedule(*row.startedAt + scaled(attempt.runMs), EventKind::kFinish);
+}
+
+bool SimEngine::peekEvent(Event& event, bool& fromBlocked) {
+  while (!schedule_.empty() && schedule_.top().version != executions_[schedule_.top().execution].scheduleVersion) {
+    schedule_.pop();
+  }
+  bool found = false;
+  if (!schedule_.empty()) {
+    event = schedule_.top();
+    fromBlocked = false;
+    found = true;
+  }
+  if (!blocked_.empty() && slotFree()) {
+    // The oldest waiting attempt takes the free slot now.
+    const size_t index = *blocked_.begin();
+    Event offer{cursor_, EventKind::kStart, index, executions_[index].scheduleVersion};
+    if (!found || LaterEvent()(event, offer)) {
+      event = offer;
+      fromBlocked = true;
+      found = true;
     }
-    const AttemptSpec& attempt = execution.task.attempts[row.attempt];
-    if (row.status == qrs::kTriggered && row.queuedAt < row.readyAt) {
-      consider(i, EventKind::kQueue, row.queuedAt);
-    }
-    if (row.status == qrs::kTriggered || row.status == qrs::kQueued) {
-      if (attempt.outcome == Outcome::kSkip || slotFree) {
-        consider(i, EventKind::kStart, std::max(row.readyAt, cursor_));
-      } else if (row.status == qrs::kTriggered) {
-        consider(i, EventKind::kQueue, row.readyAt);  // no free slot: waits in the queue
-      }
-    }
-    if (row.status == qrs::kStarted) consider(i, EventKind::kFinish, *row.startedAt + scaled(attempt.runMs));
   }
   return found;
 }
 
+void SimEngine::dispatch(const Event& event) {
+  const Execution& execution = executions_[event.execution];
+  const Row& row = rows_[execution.rows.back()];
+  if (event.kind == EventKind::kStart && execution.task.attempts[row.attempt].outcome != Outcome::kSkip &&
+      !slotFree()) {
+    if (row.status == qrs::kTriggered) {
+      apply(event.execution, EventKind::kQueue, event.when);  // no free slot: waits in the queue
+    } else {
+      blocked_.insert(event.execution);
+    }
+    return;
+  }
+  apply(event.execution, event.kind, event.when);
+}
+
 void SimEngine::advanceTo(TimePoint now) {
-  size_t execution = 0;
-  EventKind kind = EventKind::kStart;
-  TimePoint when;
-  while (nextEvent(execution, kind, when) && when <= now) {
-    cursor_ = std::max(cursor_, when);
-    apply(execution, kind, when);
+  Event event{};
+  bool fromBlocked = false;
+  while (peekEvent(event, fromBlocked) && event.when <= now) {
+    if (fromBlocked) {
+      blocked_.erase(event.execution);
+    } else {
+      schedule_.pop();
+    }
+    cursor_ = std::max(cursor_, event.when);
+    dispatch(event);
   }
   cursor_ = std::max(cursor_, now);
 }
@@ -264,6 +306,7 @@ void SimEngine::finishExecution(size_t executionIndex, int finalStatus, TimePoin
   Execution& execution = executions_[executionIndex];
   execution.live = false;
   execution.finalStatus = finalStatus;
+  execution.finishedAt = when;
   execution.modifiedAt = when;
 }
 
@@ -291,6 +334,8 @@ std::string SimEngine::buildScriptLog(const Execution& execution, const Row& row
 }
 
 void SimEngine::apply(size_t executionIndex, EventKind kind, TimePoint when) {
+  std::optional<Before> before;
+  if (tracking()) before = captureBefore(executionIndex);
   Execution& execution = executions_[executionIndex];
   Row& row = rows_[execution.rows.back()];
   const AttemptSpec& attempt = execution.task.attempts[row.attempt];
@@ -301,8 +346,9 @@ void SimEngine::apply(size_t executionIndex, EventKind kind, TimePoint when) {
       } else {
         setStatus(row, qrs::kAborted, when, kDetailError);
         if (!row.endedAt) {
-          row.endedAt = when;
-          if (row.startedAt) {
+          const bool started = row.startedAt.has_value();
+          endRow(row, when);
+          if (started) {
             row.scriptLog = buildScriptLog(execution, row, true);
             row.scriptLogSize = static_cast<std::int64_t>(row.scriptLog.size());
           }
@@ -320,12 +366,13 @@ void SimEngine::apply(size_t executionIndex, EventKind kind, TimePoint when) {
     case EventKind::kStart:
       if (attempt.outcome == Outcome::kSkip) {
         setStatus(row, qrs::kSkipped, when, kDetailInfo);
-        row.endedAt = when;
+        endRow(row, when);
         finishExecution(executionIndex, qrs::kSkipped, when);
         break;
       }
       setStatus(row, qrs::kStarted, when, kDetailInfo);
       row.startedAt = when;
+      ++running_;
       row.fileReferenceId = newGuid();
       {
         std::string stamp = logStamp(wallTimeOf(when));
@@ -335,7 +382,7 @@ void SimEngine::apply(size_t executionIndex, EventKind kind, TimePoint when) {
       addDetail(row, kDetailInfo, "Reference to scriptlog added", when);
       break;
     case EventKind::kFinish: {
-      row.endedAt = when;
+      endRow(row, when);
       row.scriptLog = buildScriptLog(execution, row, false);
       row.scriptLogSize = static_cast<std::int64_t>(row.scriptLog.size());
       if (row.attempt + 1 < execution.task.attempts.size()) {
@@ -349,6 +396,134 @@ void SimEngine::apply(size_t executionIndex, EventKind kind, TimePoint when) {
       break;
     }
   }
+  reschedule(executionIndex);
+  if (before) recordChangesSince(*before, when);
+}
+
+// ---------------------------------------------------------------------------
+// Change tracking
+
+namespace {
+
+// Top-level properties of `after` that `before` lacks or holds another value for.
+std::vector<std::string> changedProperties(const Poco::JSON::Object& before, const Poco::JSON::Object& after) {
+  std::vector<std::string> changed;
+  for (const std::string& name : after.getNames()) {
+    if (!before.has(name) || toJsonText(before.get(name)) != toJsonText(after.get(name))) changed.push_back(name);
+  }
+  return changed;
+}
+
+}  // namespace
+
+SimEngine::Before SimEngine::captureBefore(size_t executionIndex) const {
+  const Execution& execution = executions_[executionIndex];
+  Before before{executionIndex, execution.rows.back(), execution.live, nullptr, nullptr};
+  if (trackResults_) before.result = resultJson(rows_[before.row], execution, true);
+  if (trackSessions_ && execution.live) before.session = sessionJson(execution, rows_[before.row], true);
+  return before;
+}
+
+void SimEngine::recordChangesSince(const Before& before, TimePoint when) {
+  const Execution& execution = executions_[before.execution];
+  if (trackResults_ && before.result) {
+    const Row& row = rows_[before.row];
+    auto after = resultJson(row, execution, true);
+    std::vector<std::string> changed = changedProperties(*before.result, *after);
+    if (!changed.empty()) {
+      recordChange(kExecutionResultType, row.id, ChangeType::kUpdate, std::move(changed), after, when);
+    }
+    // Rows this change created (the next attempt) come after the one it began with.
+    auto created = std::find(execution.rows.begin(), execution.rows.end(), before.row);
+    if (created != execution.rows.end()) ++created;
+    for (; created != execution.rows.end(); ++created) {
+      const Row& added = rows_[*created];
+      auto entity = resultJson(added, execution, true);
+      recordChange(kExecutionResultType, added.id, ChangeType::kAdd, entity->getNames(), entity, when);
+    }
+  }
+  if (trackSessions_ && before.live && before.session) {
+    if (!execution.live) {
+      recordChange(kExecutionSessionType, execution.id, ChangeType::kDelete, {}, nullptr, when);
+    } else {
+      auto after = sessionJson(execution, rows_[execution.rows.back()], true);
+      std::vector<std::string> changed = changedProperties(*before.session, *after);
+      if (!changed.empty()) {
+        recordChange(kExecutionSessionType, execution.id, ChangeType::kUpdate, std::move(changed), after, when);
+      }
+    }
+  }
+}
+
+void SimEngine::recordStart(size_t executionIndex, TimePoint when) {
+  const Execution& execution = executions_[executionIndex];
+  const Row& row = rows_[execution.rows.back()];
+  if (trackSessions_) {
+    auto entity = sessionJson(execution, row, true);
+    recordChange(kExecutionSessionType, execution.id, ChangeType::kAdd, entity->getNames(), entity, when);
+  }
+  if (trackResults_) {
+    auto entity = resultJson(row, execution, true);
+    recordChange(kExecutionResultType, row.id, ChangeType::kAdd, entity->getNames(), entity, when);
+  }
+}
+
+void SimEngine::recordChange(const char* type, std::string id, ChangeType changeType,
+                             std::vector<std::string> properties, Poco::JSON::Object::Ptr entity, TimePoint when) {
+  const bool wasEmpty = changes_.empty();
+  changes_.push_back(EntityChange{type, std::move(id), changeType, std::move(properties), std::move(entity), when,
+                                  date(when)});
+  if (wasEmpty && changeListener_) changeListener_();
+}
+
+void SimEngine::trackChanges(const std::set<std::string>& objectTypes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  // Play forward first: changes due before now happened before the tracking did.
+  advanceTo(clock_.now());
+  trackResults_ = false;
+  trackSessions_ = false;
+  for (const std::string& type : objectTypes) {
+    if (equalsIgnoreCase(type, kExecutionResultType)) trackResults_ = true;
+    if (equalsIgnoreCase(type, kExecutionSessionType)) trackSessions_ = true;
+  }
+  if (!tracking()) changes_.clear();
+}
+
+std::vector<EntityChange> SimEngine::collectChanges() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  advanceTo(clock_.now());
+  std::vector<EntityChange> collected;
+  collected.swap(changes_);
+  return collected;
+}
+
+std::optional<Clock::TimePoint> SimEngine::nextTransitionAt() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Event event{};
+  bool fromBlocked = false;
+  if (!peekEvent(event, fromBlocked)) return std::nullopt;
+  return event.when;
+}
+
+void SimEngine::setChangeListener(std::function<void()> listener) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  changeListener_ = std::move(listener);
+}
+
+Status SimEngine::checkFilter(std::string_view objectType, const Filter& filter) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const std::pair<const char*, Collection> kTypes[] = {{"ReloadTask", Collection::kReloadTask},
+                                                       {kExecutionResultType, Collection::kExecutionResult},
+                                                       {kExecutionSessionType, Collection::kExecutionSession}};
+  for (const auto& [name, collection] : kTypes) {
+    if (equalsIgnoreCase(objectType, name)) return filter.checkAgainst(*prototypeOf(collection));
+  }
+  return Status::ok();
+}
+
+void SimEngine::countNotification(bool delivered) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++(delivered ? notificationsSent_ : notificationsFailed_);
 }
 
 // ---------------------------------------------------------------------------
@@ -363,11 +538,11 @@ SimEngine::TaskEntry* SimEngine::findTask(std::string_view id) {
   return nullptr;
 }
 
-SimEngine::Execution* SimEngine::liveExecutionOf(const std::string& taskId) {
+std::optional<size_t> SimEngine::liveIndexOf(const std::string& taskId) const {
   for (size_t index : live_) {
-    if (executions_[index].task.id == taskId) return &executions_[index];
+    if (executions_[index].task.id == taskId) return index;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 const SimEngine::Row* SimEngine::lastRowOfTask(const std::string& taskId) const {
@@ -398,7 +573,7 @@ bool SimEngine::isDenied(const std::string& user) const {
 SimReply SimEngine::startLocked(TaskEntry& task, StartMode mode, const std::string& user) {
   const TimePoint now = cursor_;
   std::string executionId(kZeroGuid);
-  if (task.spec.enabled && liveExecutionOf(task.spec.id) == nullptr) {
+  if (task.spec.enabled && !liveIndexOf(task.spec.id)) {
     Execution execution;
     execution.id = newGuid();
     execution.task = task.spec;
@@ -406,8 +581,11 @@ SimReply SimEngine::startLocked(TaskEntry& task, StartMode mode, const std::stri
     execution.createdAt = now;
     execution.modifiedAt = now;
     executions_.push_back(std::move(execution));
-    live_.push_back(executions_.size() - 1);
-    createRow(executions_.size() - 1, 0, now);
+    const size_t index = executions_.size() - 1;
+    live_.push_back(index);
+    createRow(index, 0, now);
+    reschedule(index);
+    if (tracking()) recordStart(index, now);
     executionId = executions_.back().id;
   }
   starts_.push_back(StartRecord{task.spec.id, task.spec.name, executionId,
@@ -449,13 +627,19 @@ SimReply SimEngine::startMany(std::string_view body, const std::string& user) {
 
 void SimEngine::stopLocked(TaskEntry& task) {
   const TimePoint now = cursor_;
-  Execution* execution = liveExecutionOf(task.spec.id);
-  stops_.push_back(StopRecord{task.spec.id, now, execution != nullptr});
-  if (execution == nullptr || execution->abortStartedAt) return;
+  const std::optional<size_t> live = liveIndexOf(task.spec.id);
+  stops_.push_back(StopRecord{task.spec.id, now, live.has_value()});
+  if (!live || executions_[*live].abortStartedAt) return;
+  const size_t index = *live;
+  Execution* execution = &executions_[index];
+  std::optional<Before> before;
+  if (tracking()) before = captureBefore(index);
   execution->abortStartedAt = now;
   execution->abortReason = 1;  // Manual
   execution->nextAttemptAt.reset();
   setStatus(rows_[execution->rows.back()], qrs::kAbortInitiated, now, kDetailInfo);
+  reschedule(index);
+  if (before) recordChangesSince(*before, now);
   advanceTo(now);
 }
 
@@ -827,6 +1011,8 @@ void SimEngine::clearRecord() {
   requestTotal_ = 0;
   requestsByRoute_.clear();
   faultsApplied_.clear();
+  notificationsSent_ = 0;
+  notificationsFailed_ = 0;
 }
 
 Poco::JSON::Object::Ptr SimEngine::recordJson() {
@@ -883,6 +1069,13 @@ Poco::JSON::Object::Ptr SimEngine::recordJson() {
       item->set("final_status", Poco::Dynamic::Var());
       item->set("final_status_name", Poco::Dynamic::Var());
     }
+    if (execution.finishedAt) {
+      item->set("finished_at", date(*execution.finishedAt));
+      item->set("finished_at_ms", toEpochMs(wallTimeOf(*execution.finishedAt)));
+    } else {
+      item->set("finished_at", Poco::Dynamic::Var());
+      item->set("finished_at_ms", Poco::Dynamic::Var());
+    }
     executions->add(item);
   }
   root->set("executions", executions);
@@ -897,6 +1090,11 @@ Poco::JSON::Object::Ptr SimEngine::recordJson() {
   auto faults = newJsonArray();
   for (const auto& fault : faultsApplied_) faults->add(fault);
   root->set("faults_applied", faults);
+
+  auto notifications = newJsonObject();
+  notifications->set("sent", notificationsSent_);
+  notifications->set("failed", notificationsFailed_);
+  root->set("notifications", notifications);
   return root;
 }
 

@@ -21,15 +21,35 @@
 //   Aborted after abort_ms, with session abortReason 1 (Manual); then the
 //   session is deleted.
 //
+// Change tracking (for QRS change notifications, notifications.h): off until
+// trackChanges() names entity types. Then every change to a tracked entity
+// is recorded as an EntityChange at the simulated instant it happens, however
+// the simulation got there (a client call or collectChanges()), and
+// collectChanges() hands them over. Nothing is recorded for untracked types.
+//   ExecutionResult: Add when a row is created (a start, the next attempt);
+//     Update when its status or any other property changes.
+//   ExecutionSession: Add at a start; Update when its current row changes;
+//     Delete when the session ends.
+// A driver that must see changes without client calls (QrsSimulator's
+// ticker) sleeps until nextTransitionAt(), calls collectChanges(), and is
+// woken by the change listener when a call records a change.
+//
+// Scheduling: the pending transitions sit in a priority queue keyed by
+// (time, kind, execution), so playing forward costs O(log n) per transition,
+// not a scan of every live execution.
+//
 // Thread-safety: all methods may be called from any thread; one mutex
 // serialises them. Errors are answers (SimReply), never exceptions.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <queue>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +57,8 @@
 #include <Poco/JSON/Object.h>
 
 #include "core/clock.h"
+#include "core/status.h"
+#include "sim/change.h"
 #include "sim/message.h"
 #include "sim/scenario.h"
 
@@ -55,6 +77,8 @@ enum class StartMode {
   kSynchronous,   // POST /qrs/task/{id}/start/synchronous: 201 with the session id
   kAsynchronous,  // POST /qrs/task/{id}/start: 204
 };
+
+class Filter;
 
 class SimEngine {
  public:
@@ -102,6 +126,30 @@ class SimEngine {
   // True when `user` is listed in the scenario's denied_users.
   bool isDenied(const std::string& user) const;
 
+  // ---- Change tracking (see the top of this file).
+
+  // Records changes of these entity types from now on (names compared
+  // case-insensitively; types the engine does not know are ignored). An
+  // empty set turns tracking off and drops the changes not yet collected.
+  void trackChanges(const std::set<std::string>& objectTypes);
+  // Plays the simulation forward to clock.now() and returns the changes
+  // recorded since the last call, oldest first. Empty when tracking is off.
+  std::vector<EntityChange> collectChanges();
+  // The simulated instant of the next scheduled transition; nullopt when
+  // nothing will change until a call changes something.
+  std::optional<Clock::TimePoint> nextTransitionAt();
+  // `listener` is called when a change is recorded while none was waiting
+  // to be collected. It runs with the engine's lock held, on whichever thread
+  // made the change: it must be quick and must not call the engine. Empty:
+  // none. Set it before sharing the engine between threads.
+  void setChangeListener(std::function<void()> listener);
+  // Checks `filter` against the full entity of `objectType` as list()
+  // would (400 text in the status message). Types without a collection here
+  // pass.
+  Status checkFilter(std::string_view objectType, const Filter& filter) const;
+  // Counts one finished callback POST in the record ("notifications").
+  void countNotification(bool delivered);
+
   // ---- Test hooks (/sim/...).
 
   // GET /sim/record, the simulator's own account of what happened:
@@ -112,14 +160,22 @@ class SimEngine {
   //    "executions": [{"execution_id", "task_id", "task_name", "user",
   //                    "created_at", "attempts": [{"result_id", "status",
   //                    "status_name"}], "live": bool,
-  //                    "final_status": n|null, "final_status_name": s|null}],
+  //                    "final_status": n|null, "final_status_name": s|null,
+  //                    "finished_at": ISO|null, "finished_at_ms": epoch ms|null}],
   //    "requests": {"total": n, "by_route": {"GET /qrs/executionsession/{id}": n, ...}},
-  //    "faults_applied": [{"action", "route", "method", "path", "at"}]}
+  //    "faults_applied": [{"action", "route", "method", "path", "at"}],
+  //    "notifications": {"sent": n, "failed": n}}
   // Times are ISO 8601 like QRS's; unknown tasks are not recorded.
+  // "finished_at" is the simulated instant the final row reached its final
+  // status (its stopTime; for a run stopped before it started, when it became
+  // Aborted); "finished_at_ms" the same in milliseconds since the Unix epoch.
+  // "notifications" counts callback POSTs (countNotification): "sent"
+  // answered 2xx, "failed" did not (transport error, timeout, other status,
+  // or dropped from a full queue).
   SimReply record();
   Poco::JSON::Object::Ptr recordJson();
-  // DELETE /sim/record: forgets starts, stops, request counts and applied
-  // faults (not the executions themselves).
+  // DELETE /sim/record: forgets starts, stops, request counts, applied
+  // faults and notification counts (not the executions themselves).
   void clearRecord();
   // POST /sim/tasks: one task object or an array of them (scenario shape);
   // adds them or replaces tasks with the same id. 200 {"tasks":["id",...]},
@@ -173,6 +229,8 @@ class SimEngine {
     int abortReason = 0;
     bool live = true;
     std::optional<int> finalStatus;
+    std::optional<Clock::TimePoint> finishedAt;
+    std::uint64_t scheduleVersion = 0;  // entries of schedule_ with another version are stale
   };
   struct TaskEntry {
     TaskSpec spec;
@@ -193,13 +251,38 @@ class SimEngine {
     Clock::TimePoint at;
     bool hadSession;
   };
+  // Same-instant events apply in this order.
   enum class EventKind { kAbortStep, kFinish, kNextAttempt, kQueue, kStart };
+  struct Event {
+    Clock::TimePoint when;
+    EventKind kind;
+    size_t execution;
+    std::uint64_t version;  // the execution's scheduleVersion when scheduled
+  };
+  // Orders a priority queue so the earliest (when, kind, execution) is on top.
+  struct LaterEvent {
+    bool operator()(const Event& a, const Event& b) const;
+  };
+  // The state of one execution's entities before a change (change tracking).
+  struct Before {
+    size_t execution;
+    size_t row;
+    bool live;
+    Poco::JSON::Object::Ptr result;   // null when results are not tracked
+    Poco::JSON::Object::Ptr session;  // null when sessions are not tracked or it is gone
+  };
 
   // Simulation (mutex_ held).
   void advanceTo(Clock::TimePoint now);
-  bool nextEvent(size_t& execution, EventKind& kind, Clock::TimePoint& when) const;
+  // The next event due, from the queue or a start for the oldest execution
+  // waiting for a slot; false when none.
+  bool peekEvent(Event& event, bool& fromBlocked);
+  // Schedules the execution's next event afresh (after any change to it).
+  void reschedule(size_t execution);
+  void dispatch(const Event& event);
   void apply(size_t execution, EventKind kind, Clock::TimePoint when);
-  int runningAttempts() const;
+  bool slotFree() const;
+  void endRow(Row& row, Clock::TimePoint when);
   void setStatus(Row& row, int status, Clock::TimePoint when, int detailType);
   void addDetail(Row& row, int type, std::string message, Clock::TimePoint when);
   void createRow(size_t execution, size_t attempt, Clock::TimePoint when);
@@ -207,9 +290,20 @@ class SimEngine {
   std::string buildScriptLog(const Execution& execution, const Row& row, bool aborted) const;
   Clock::TimePoint::duration scaled(std::int64_t ms) const;
 
+  // Change tracking (mutex_ held).
+  bool tracking() const { return trackResults_ || trackSessions_; }
+  Before captureBefore(size_t execution) const;
+  // Records what changed since `before` (Update/Delete, and Add for rows the
+  // change created) at `when`.
+  void recordChangesSince(const Before& before, Clock::TimePoint when);
+  // Records the Add of a new execution's session and first row.
+  void recordStart(size_t execution, Clock::TimePoint when);
+  void recordChange(const char* type, std::string id, ChangeType changeType, std::vector<std::string> properties,
+                    Poco::JSON::Object::Ptr entity, Clock::TimePoint when);
+
   // Lookups (mutex_ held).
   TaskEntry* findTask(std::string_view id);
-  Execution* liveExecutionOf(const std::string& taskId);
+  std::optional<size_t> liveIndexOf(const std::string& taskId) const;
   SimReply startLocked(TaskEntry& task, StartMode mode, const std::string& user);
   void stopLocked(TaskEntry& task);
 
@@ -241,6 +335,16 @@ class SimEngine {
   std::map<std::string, std::string> nodeIds_;
   Clock::TimePoint cursor_;  // the simulation has been played up to here
   std::uint64_t detailCounter_ = 0;
+  std::priority_queue<Event, std::vector<Event>, LaterEvent> schedule_;
+  std::set<size_t> blocked_;  // executions ready to start but without a slot, oldest first
+  int running_ = 0;           // started attempts not yet ended
+
+  bool trackResults_ = false;
+  bool trackSessions_ = false;
+  std::vector<EntityChange> changes_;  // recorded, not yet collected
+  std::function<void()> changeListener_;
+  std::int64_t notificationsSent_ = 0;
+  std::int64_t notificationsFailed_ = 0;
 
   std::vector<StartRecord> starts_;
   std::vector<StopRecord> stops_;

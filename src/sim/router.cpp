@@ -6,6 +6,7 @@
 #include "core/guid.h"
 #include "sim/faults.h"
 #include "sim/json_util.h"
+#include "sim/notifications.h"
 
 namespace qlik_reload::sim {
 namespace {
@@ -24,6 +25,8 @@ enum class Action {
   kScriptLogFile,
   kScriptLog,
   kDownload,
+  kSubscribe,
+  kUnsubscribe,
 };
 
 struct Route {
@@ -48,6 +51,8 @@ const std::vector<Route>& routes() {
         {"GET", "/qrs/reloadtask/{id}/scriptlogfile", Action::kScriptLogFile},
         {"GET", "/qrs/reloadtask/{id}/scriptlog", Action::kScriptLog},
         {"GET", "/qrs/download/reloadtask/{ticket}/{fileName}", Action::kDownload},
+        {"POST", "/qrs/notification", Action::kSubscribe},
+        {"DELETE", "/qrs/notification", Action::kUnsubscribe},
     };
     const std::pair<const char*, Collection> kCollections[] = {
         {"reloadtask", Collection::kReloadTask},
@@ -159,7 +164,8 @@ std::string callerIdentity(const SimRequest& request) {
   return "INTERNAL\\" + (request.clientCommonName.empty() ? std::string("sa_repository") : request.clientCommonName);
 }
 
-Router::Router(SimEngine& engine, FaultInjector* faults) : engine_(engine), faults_(faults) {}
+Router::Router(SimEngine& engine, FaultInjector* faults, NotificationHub* notifications)
+    : engine_(engine), faults_(faults), notifications_(notifications) {}
 
 std::string Router::routeTemplate(const SimRequest& request) {
   std::vector<std::string> captures;
@@ -220,6 +226,12 @@ SimReply Router::handleQrs(const SimRequest& request) {
       return engine_.scriptLog(captures[0], *id);
     }
     case Action::kDownload: return engine_.download(captures[0]);
+    case Action::kSubscribe:
+      if (notifications_ == nullptr) break;
+      return notifications_->subscribe(request);
+    case Action::kUnsubscribe:
+      if (notifications_ == nullptr) break;
+      return notifications_->unsubscribe(request);
   }
   return SimReply::text(404, kNoMatchingEndpoint);
 }
@@ -235,6 +247,13 @@ SimReply Router::handleSim(const SimRequest& request) {
     }
   }
   if (path == "/sim/tasks" && method == "POST") return engine_.putTasks(request.body);
+  if (path == "/sim/notifications" && notifications_ != nullptr) {
+    if (method == "GET") return notifications_->describe();
+    if (method == "DELETE") {
+      notifications_->clear();
+      return SimReply::noContent();
+    }
+  }
   if (path == "/sim/faults" && faults_ != nullptr) {
     if (method == "GET") return SimReply::json(200, toJsonText(faults_->rulesJson()));
     if (method == "DELETE") {

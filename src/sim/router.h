@@ -6,7 +6,11 @@
 //             or method: 404 "No matching endpoint found".
 //   /sim/...  test hooks, no xrfkey, not counted:
 //             GET /sim/record, DELETE /sim/record, POST /sim/tasks,
-//             GET|POST|DELETE /sim/faults (when a FaultInjector is attached).
+//             GET|POST|DELETE /sim/faults (when a FaultInjector is attached),
+//             GET|DELETE /sim/notifications (when a NotificationHub is).
+// POST and DELETE /qrs/notification go to the NotificationHub (see
+// notifications.h for the parameters); without one they answer 404 "No
+// matching endpoint found".
 // Thread-safe as far as the engine and injector are (both are).
 #pragma once
 
@@ -19,6 +23,7 @@
 namespace qlik_reload::sim {
 
 class FaultInjector;
+class NotificationHub;
 
 // True when the request carries a valid xrfkey pair: an `xrfkey` query
 // parameter (name case-insensitive) and an X-Qlik-Xrfkey header with the
@@ -34,8 +39,9 @@ std::string callerIdentity(const SimRequest& request);
 
 class Router {
  public:
-  // `engine` (and `faults`, when given) must outlive the router.
-  explicit Router(SimEngine& engine, FaultInjector* faults = nullptr);
+  // `engine` (and `faults` and `notifications`, when given) must outlive
+  // the router.
+  explicit Router(SimEngine& engine, FaultInjector* faults = nullptr, NotificationHub* notifications = nullptr);
 
   SimReply handle(const SimRequest& request);
 
@@ -52,6 +58,7 @@ class Router {
 
   SimEngine& engine_;
   FaultInjector* faults_;
+  NotificationHub* notifications_;
 };
 
 }  // namespace qlik_reload::sim

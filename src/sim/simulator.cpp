@@ -1,7 +1,10 @@
 #include "sim/simulator.h"
 
+#include <pthread.h>
+
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include <Poco/Exception.h>
 #include <Poco/File.h>
@@ -23,12 +26,22 @@
 #include <Poco/URI.h>
 
 #include "core/log.h"
+#include "sim/callback_sender.h"
 #include "sim/router.h"
 
 namespace qlik_reload::sim {
 namespace {
 
 constexpr std::streamsize kMaxBodyBytes = 1 << 20;
+
+CallbackSenderOptions senderOptions(const SimulatorOptions& options) {
+  CallbackSenderOptions sender;
+  sender.connectTimeout = options.callbackConnectTimeout;
+  sender.ioTimeout = options.callbackIoTimeout;
+  sender.threads = options.callbackThreads;
+  if (!options.pkiDir.empty()) sender.caFile = Poco::Path(options.pkiDir, "root.pem").toString();
+  return sender;
+}
 
 void writeReply(Poco::Net::HTTPServerResponse& response, const SimReply& reply) {
   response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
@@ -74,12 +87,22 @@ class QrsSimulator::Impl {
         clock_(clock),
         engine_(scenario, clock, EngineOptions{options_.timeScale}),
         faults_(std::move(scenario.faults), scenario.seed, engine_),
-        router_(engine_, &faults_) {}
+        notifications_(engine_),
+        router_(engine_, &faults_, &notifications_),
+        sender_(senderOptions(options_), [this](const std::string& handle, bool delivered) {
+          notifications_.noteDelivery(handle, delivered);
+          engine_.countNotification(delivered);
+        }) {}
 
   ~Impl() { stop(); }
 
   Status start();
   void stop();
+  // The ticker (see simulator.h).
+  void tick();
+  // Wakes the ticker: a change was recorded or a subscription added.
+  void poke();
+  void stopTicker();
   void serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
   bool admitConnection() { return !faults_.onConnection(); }
   // Waits on the clock for a delay fault; stop() cuts the wait short.
@@ -89,7 +112,14 @@ class QrsSimulator::Impl {
   Clock& clock_;
   SimEngine engine_;
   FaultInjector faults_;
+  NotificationHub notifications_;
   Router router_;
+  CallbackSender sender_;
+  std::thread ticker_;
+  std::mutex tickerMutex_;
+  std::condition_variable tickerWake_;
+  bool tickerPoked_ = false;
+  bool tickerStopping_ = false;
   std::uint16_t port_ = 0;
   bool started_ = false;
   std::mutex delayMutex_;
@@ -230,6 +260,43 @@ void QrsSimulator::Impl::serve(Poco::Net::HTTPServerRequest& request, Poco::Net:
   }
 }
 
+void QrsSimulator::Impl::poke() {
+  std::lock_guard<std::mutex> lock(tickerMutex_);
+  tickerPoked_ = true;
+  clock_.notifyAll(tickerWake_);
+}
+
+void QrsSimulator::Impl::tick() {
+  pthread_setname_np(pthread_self(), "qrs-sim-ticker");
+  std::unique_lock<std::mutex> lock(tickerMutex_);
+  while (!tickerStopping_) {
+    tickerPoked_ = false;
+    lock.unlock();
+    std::optional<Clock::TimePoint> next;
+    if (notifications_.active()) {
+      std::vector<EntityChange> changes = engine_.collectChanges();
+      if (!changes.empty()) sender_.enqueue(notifications_.route(changes));
+      next = engine_.nextTransitionAt();
+    }
+    lock.lock();
+    if (tickerStopping_ || tickerPoked_) continue;
+    if (next) {
+      clock_.waitUntil(lock, tickerWake_, *next);
+    } else {
+      tickerWake_.wait(lock);
+    }
+  }
+}
+
+void QrsSimulator::Impl::stopTicker() {
+  {
+    std::lock_guard<std::mutex> lock(tickerMutex_);
+    tickerStopping_ = true;
+    clock_.notifyAll(tickerWake_);
+  }
+  if (ticker_.joinable()) ticker_.join();
+}
+
 void QrsSimulator::Impl::delay(std::chrono::milliseconds duration) {
   std::unique_lock<std::mutex> lock(delayMutex_);
   const Clock::TimePoint deadline = clock_.now() + duration;
@@ -243,6 +310,10 @@ Status QrsSimulator::Impl::start() {
     return Status::invalidArgument("maxThreads and maxQueued must be at least 1");
   }
   if (options_.pkiDir.empty()) return Status::invalidArgument("no PKI directory given");
+  if (options_.callbackConnectTimeout.count() <= 0 || options_.callbackIoTimeout.count() <= 0 ||
+      options_.callbackThreads < 1) {
+    return Status::invalidArgument("callback timeouts must be positive and callbackThreads at least 1");
+  }
   auto pkiFile = [&](const char* name) { return Poco::Path(options_.pkiDir, name).toString(); };
   const std::string certificate = pkiFile("server.pem");
   const std::string key = pkiFile("server_key.pem");
@@ -274,6 +345,12 @@ Status QrsSimulator::Impl::start() {
     return Status::configuration("PKI in " + options_.pkiDir + " is not usable: " + e.displayText());
   }
 
+  Status senderStarted = sender_.start();
+  if (!senderStarted.isOk()) return senderStarted;
+  engine_.setChangeListener([this] { poke(); });
+  notifications_.setSubscriptionListener([this] { poke(); });
+  ticker_ = std::thread([this] { tick(); });
+
   try {
     Poco::Net::SocketAddress address(options_.bindAddress, options_.port);
     // No SO_REUSEPORT: a second simulator on the same port must fail, not
@@ -299,6 +376,8 @@ Status QrsSimulator::Impl::start() {
     server_.reset();
     pool_.reset();
     port_ = 0;
+    stopTicker();
+    sender_.stop();
     return Status::unavailable("cannot listen on " + options_.bindAddress + ":" + std::to_string(options_.port) +
                                ": " + e.displayText());
   }
@@ -324,6 +403,8 @@ void QrsSimulator::Impl::stop() {
   } catch (const Poco::Exception&) {
     // Shutting down: nothing useful to do with a failure here.
   }
+  stopTicker();
+  sender_.stop();
 }
 
 QrsSimulator::QrsSimulator(Scenario scenario, SimulatorOptions options, Clock& clock)
@@ -340,5 +421,7 @@ void QrsSimulator::stop() { impl_->stop(); }
 SimEngine& QrsSimulator::engine() { return impl_->engine_; }
 
 FaultInjector& QrsSimulator::faults() { return impl_->faults_; }
+
+NotificationHub& QrsSimulator::notifications() { return impl_->notifications_; }
 
 }  // namespace qlik_reload::sim

@@ -13,6 +13,17 @@
 // HTTP: keep-alive on; one thread per open connection up to maxThreads,
 // further connections wait in a queue of maxQueued.
 //
+// Change notifications (notifications.h): POST /qrs/notification
+// subscriptions get callbacks from a CallbackSender (callback_sender.h; https
+// callbacks verified against DIR/root.pem). While a subscription for a type
+// the engine reports exists, a ticker thread plays the simulation forward on
+// its own: it sleeps on the clock until the engine's next scheduled
+// transition (SimEngine::nextTransitionAt) or until a request records a
+// change, collects the changes and hands their callbacks to the sender. So a
+// run that finishes while no client is calling is still reported, within
+// the thread wake-up time of its simulated end. Without subscriptions the
+// ticker sleeps without a deadline (and is not a sleeper of a manual clock).
+//
 // start() returns once the socket is bound and the server accepts
 // connections, so callers never sleep for readiness. stop() ends pending
 // fault delays, closes open connections and joins the threads; the
@@ -20,6 +31,7 @@
 // are not meant to race with each other; everything else is thread-safe.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -28,6 +40,7 @@
 #include "core/status.h"
 #include "sim/engine.h"
 #include "sim/faults.h"
+#include "sim/notifications.h"
 #include "sim/scenario.h"
 
 namespace qlik_reload::sim {
@@ -40,6 +53,9 @@ struct SimulatorOptions {
   int maxThreads = 64;                    // connections served at once
   int maxQueued = 1024;                   // accepted connections waiting for a thread
   bool logRequests = false;               // one info line per request through core/log.h
+  std::chrono::milliseconds callbackConnectTimeout{2000};  // per callback POST (> 0)
+  std::chrono::milliseconds callbackIoTimeout{2000};       // each send and receive of a callback POST (> 0)
+  int callbackThreads = 4;                                 // callback destinations served at once (>= 1)
 };
 
 class QrsSimulator {
@@ -63,6 +79,7 @@ class QrsSimulator {
 
   SimEngine& engine();
   FaultInjector& faults();
+  NotificationHub& notifications();
 
   class Impl;  // implementation detail (simulator.cpp)
 

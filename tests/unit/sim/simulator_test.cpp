@@ -5,8 +5,16 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <condition_variable>
 #include <cstdio>
+#include <fstream>
+#include <functional>
 #include <future>
+#include <map>
+#include <mutex>
+#include <random>
+#include <sstream>
 
 #include <catch2/catch.hpp>
 #include <openssl/x509v3.h>
@@ -17,11 +25,18 @@
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Path.h>
 #include <Poco/StreamCopier.h>
 
+#include "core/guid.h"
 #include "manual_clock.h"
 #include "sim/pki.h"
 #include "sim_test_util.h"
@@ -133,9 +148,15 @@ Reply call(std::uint16_t port, const std::string& method, std::string target, co
   return reply;
 }
 
+SimulatorOptions withPki(SimulatorOptions options) {
+  if (options.pkiDir.empty()) options.pkiDir = pkiDir();
+  return options;
+}
+
 struct RunningSim {
-  explicit RunningSim(const std::string& scenario = kScenario, Clock& clock = SystemClock::instance())
-      : sim(scenarioFrom(scenario), SimulatorOptions{pkiDir()}, clock) {
+  explicit RunningSim(const std::string& scenario = kScenario, Clock& clock = SystemClock::instance(),
+                      SimulatorOptions options = {})
+      : sim(scenarioFrom(scenario), withPki(std::move(options)), clock) {
     Status started = sim.start();
     INFO(started.toString());
     REQUIRE(started.isOk());
@@ -324,6 +345,226 @@ TEST_CASE("start() names a missing PKI file and a port it cannot bind", "[simula
   Status bound = clash.start();
   CHECK(bound.code() == ErrorCode::kUnavailable);
   CHECK(clash.port() == 0);
+}
+
+// ---- Change notifications over real sockets
+
+// A subscriber's callback endpoint: plain HTTP on an ephemeral port. Records
+// every POST and lets a test wait for what it expects.
+class CallbackReceiver {
+ public:
+  struct Received {
+    std::string path;
+    std::string contentType;
+    Poco::JSON::Array::Ptr records;  // null when the body was not a JSON array
+    std::chrono::system_clock::time_point at;
+  };
+
+  CallbackReceiver()
+      : socket_(Poco::Net::SocketAddress("127.0.0.1", 0)),
+        server_(new Factory(*this), socket_, new Poco::Net::HTTPServerParams) {
+    server_.start();
+  }
+  ~CallbackReceiver() { server_.stopAll(true); }
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(socket_.address().port()) + "/qrs-callback"; }
+
+  // Waits in real time, at most `timeout`, until `done` holds for what was received.
+  bool waitFor(const std::function<bool(const std::vector<Received>&)>& done,
+               std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return wake_.wait_for(lock, timeout, [&] { return done(received_); });
+  }
+
+  std::vector<Received> received() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return received_;
+  }
+
+  // Records naming `objectId` in `received`.
+  static size_t recordsFor(const std::vector<Received>& received, const std::string& objectId) {
+    size_t n = 0;
+    for (const Received& post : received) {
+      for (unsigned i = 0; post.records && i < post.records->size(); ++i) {
+        if (post.records->getObject(i)->optValue<std::string>("objectID", "") == objectId) ++n;
+      }
+    }
+    return n;
+  }
+
+ private:
+  class Handler : public Poco::Net::HTTPRequestHandler {
+   public:
+    explicit Handler(CallbackReceiver& receiver) : receiver_(receiver) {}
+    void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
+      Received post;
+      post.path = request.getURI();
+      post.contentType = request.getContentType();
+      std::string body;
+      Poco::StreamCopier::copyToString(request.stream(), body);
+      try {
+        Poco::JSON::Parser parser;
+        Poco::Dynamic::Var parsed = parser.parse(body);
+        if (parsed.type() == typeid(Poco::JSON::Array::Ptr)) post.records = parsed.extract<Poco::JSON::Array::Ptr>();
+      } catch (const Poco::Exception&) {
+      }
+      post.at = std::chrono::system_clock::now();
+      response.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
+      response.setContentLength(0);
+      response.send();
+      std::lock_guard<std::mutex> lock(receiver_.mutex_);
+      receiver_.received_.push_back(std::move(post));
+      receiver_.wake_.notify_all();
+    }
+
+   private:
+    CallbackReceiver& receiver_;
+  };
+  class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+   public:
+    explicit Factory(CallbackReceiver& receiver) : receiver_(receiver) {}
+    Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+      return new Handler(receiver_);
+    }
+
+   private:
+    CallbackReceiver& receiver_;
+  };
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<Received> received_;
+  Poco::Net::ServerSocket socket_;
+  Poco::Net::HTTPServer server_;
+};
+
+constexpr const char* kFinalStates = "status%20eq%20FinishedSuccess%20or%20status%20eq%20FinishedFail";
+
+// POST /qrs/notification?<query> with the URL as a JSON string; the handle.
+std::string subscribeOver(std::uint16_t port, const std::string& query, const std::string& url) {
+  Reply reply = call(port, "POST", "/qrs/notification?" + query, "\"" + url + "\"");
+  INFO(reply.body);
+  REQUIRE(reply.status == 201);
+  return parseObject(reply.body)->getValue<std::string>("value");
+}
+
+std::string startOver(std::uint16_t port, const std::string& task) {
+  Reply reply = call(port, "POST", "/qrs/task/" + task + "/start/synchronous");
+  REQUIRE(reply.status == 201);
+  return parseObject(reply.body)->getValue<std::string>("value");
+}
+
+Poco::JSON::Object::Ptr subscriptionOf(QrsSimulator& sim, const std::string& handle) {
+  auto list = parseObject(sim.notifications().describe().body)->getArray("subscriptions");
+  for (unsigned i = 0; i < list->size(); ++i) {
+    if (list->getObject(i)->getValue<std::string>("handle") == handle) return list->getObject(i);
+  }
+  FAIL("no subscription " << handle);
+  return nullptr;
+}
+
+TEST_CASE("a subscriber is called back with the finished result's id, and the record counts the POST",
+          "[simulator][socket][notifications]") {
+  CallbackReceiver receiver;
+  RunningSim running(R"({"tasks":[{"id":"aaaaaaaa-0000-4000-8000-000000000001","name":"Reload Sales",
+                                    "queue_ms":0,"run_ms":300}]})");
+  const std::uint16_t port = running.sim.port();
+  const std::string handle =
+      subscribeOver(port, std::string("name=ExecutionResult&changetype=Update&filter=") + kFinalStates, receiver.url());
+  const std::string execution = startOver(port, kTask);
+  Reply rows = call(port, "GET", "/qrs/executionresult?filter=executionID%20eq%20" + execution);
+  REQUIRE(rows.status == 200);
+  const std::string result = parseArray(rows.body)->getObject(0)->getValue<std::string>("id");
+
+  REQUIRE(receiver.waitFor([&](const auto& received) { return CallbackReceiver::recordsFor(received, result) > 0; }));
+  auto received = receiver.received();
+  REQUIRE(received.size() == 1);
+  CHECK(received[0].path == "/qrs-callback");
+  CHECK_THAT(received[0].contentType, Catch::StartsWith("application/json"));
+  REQUIRE(received[0].records);
+  REQUIRE(received[0].records->size() == 1);
+  auto record = received[0].records->getObject(0);
+  CHECK(record->getValue<std::string>("objectType") == "ExecutionResult");
+  CHECK(record->getValue<std::string>("changeType") == "Update");
+  Reply final = call(port, "GET", "/qrs/executionresult/" + result);
+  CHECK(parseObject(final.body)->getValue<int>("status") == 7);
+
+  running.sim.stop();  // joins the sender: every POST has been counted
+  auto counted = running.sim.engine().recordJson();
+  CHECK(counted->getObject("notifications")->getValue<int>("sent") == 1);
+  CHECK(counted->getObject("notifications")->getValue<int>("failed") == 0);
+  auto finished = counted->getArray("executions")->getObject(0);
+  CHECK(finished->getValue<std::string>("finished_at") == parseObject(final.body)->getValue<std::string>("stopTime"));
+  CHECK(finished->getValue<std::int64_t>("finished_at_ms") > 0);
+  auto subscription = subscriptionOf(running.sim, handle);
+  CHECK(subscription->getObject("deliveries")->getValue<int>("delivered") == 1);
+  CHECK(subscription->getObject("deliveries")->getValue<int>("failed") == 0);
+}
+
+TEST_CASE("on a manual clock the ticker reports each transition as time moves, with no client calls",
+          "[simulator][socket][notifications]") {
+  ManualClock clock;
+  CallbackReceiver receiver;
+  RunningSim running(kScenario, clock);  // queue_ms 0, run_ms 1000
+  const std::uint16_t port = running.sim.port();
+  subscribeOver(port, "name=ExecutionResult", receiver.url());
+  startOver(port, kTask);
+  // Triggered and Started happen at the start; both show as one Add record.
+  REQUIRE(receiver.waitFor([](const auto& received) { return !received.empty(); }));
+  auto first = receiver.received();
+  REQUIRE(first.size() == 1);
+  REQUIRE(first[0].records);
+  REQUIRE(first[0].records->size() == 1);
+  CHECK(first[0].records->getObject(0)->getValue<std::string>("changeType") == "Add");
+  const std::string result = first[0].records->getObject(0)->getValue<std::string>("objectID");
+  const int requests = running.record()->getObject("requests")->getValue<int>("total");
+
+  REQUIRE(clock.waitForSleepers(1));  // the ticker, asleep until the run's end
+  clock.advance(1000ms);
+  REQUIRE(receiver.waitFor([](const auto& received) { return received.size() == 2; }));
+  auto second = receiver.received()[1];
+  REQUIRE(second.records);
+  REQUIRE(second.records->size() == 1);
+  CHECK(second.records->getObject(0)->getValue<std::string>("objectID") == result);
+  CHECK(second.records->getObject(0)->getValue<std::string>("changeType") == "Update");
+  CHECK(running.record()->getObject("requests")->getValue<int>("total") == requests);  // nobody asked
+  CHECK(parseObject(call(port, "GET", "/qrs/executionresult/" + result).body)->getValue<int>("status") == 7);
+}
+
+TEST_CASE("a callback that never answers holds up neither the simulator nor other subscribers",
+          "[simulator][socket][notifications]") {
+  // Accepts connections in the kernel and never reads or answers them.
+  Poco::Net::ServerSocket dead(Poco::Net::SocketAddress("127.0.0.1", 0));
+  const std::string deadUrl = "http://127.0.0.1:" + std::to_string(dead.address().port()) + "/never";
+  CallbackReceiver receiver;
+  SimulatorOptions options;
+  options.callbackIoTimeout = 3000ms;
+  RunningSim running(R"({"tasks":[{"id":"aaaaaaaa-0000-4000-8000-000000000001","name":"Reload Sales",
+                                    "queue_ms":0,"run_ms":50}]})",
+                     SystemClock::instance(), options);
+  const std::uint16_t port = running.sim.port();
+  const std::string query = std::string("name=ExecutionResult&changetype=Update&filter=") + kFinalStates;
+  const std::string deadHandle = subscribeOver(port, query, deadUrl);
+  const std::string liveHandle = subscribeOver(port, query, receiver.url());
+  startOver(port, kTask);
+
+  REQUIRE(receiver.waitFor([](const auto& received) { return !received.empty(); }));
+  const auto before = std::chrono::steady_clock::now();
+  Reply about = call(port, "GET", "/qrs/about");
+  const auto took = std::chrono::steady_clock::now() - before;
+  CHECK(about.status == 200);
+  CHECK(took < 1500ms);
+  // The dead POST is still waiting for its answer.
+  CHECK(subscriptionOf(running.sim, deadHandle)->getObject("deliveries")->getValue<int>("attempted") == 0);
+
+  running.sim.stop();  // waits out the dead POST's read timeout
+  auto deadCount = subscriptionOf(running.sim, deadHandle)->getObject("deliveries");
+  CHECK(deadCount->getValue<int>("attempted") == 1);
+  CHECK(deadCount->getValue<int>("failed") == 1);
+  CHECK(subscriptionOf(running.sim, liveHandle)->getObject("deliveries")->getValue<int>("delivered") == 1);
+  auto notifications = running.sim.engine().recordJson()->getObject("notifications");
+  CHECK(notifications->getValue<int>("sent") == 1);
+  CHECK(notifications->getValue<int>("failed") == 1);
 }
 
 }  // namespace
