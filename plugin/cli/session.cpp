@@ -283,9 +283,21 @@ Report CommandSession::run() {
       started.executionId.empty()) {
     return finalReport(started);
   }
-  output_.progress(std::string(started.attached ? "attached to running execution " : "started execution ") +
-                   started.executionId + " of task " + describeTask(started, options_) + " (" +
-                   stateName(started.state) + ")");
+  // A retried step whose idempotency key had already started an execution:
+  // the worker says so in the start's answer, and the final report keeps it.
+  static const std::string kReplayMark = "; no second reload was started. ";
+  if (started.message.rfind("Idempotency key '", 0) == 0) {
+    const std::size_t end = started.message.find(kReplayMark);
+    if (end != std::string::npos) replayNote_ = started.message.substr(0, end + kReplayMark.size());
+  }
+  if (!replayNote_.empty()) {
+    output_.progress("following execution " + started.executionId + " of task " + describeTask(started, options_) +
+                     " (" + stateName(started.state) + "): " + replayNote_.substr(0, replayNote_.size() - 1));
+  } else {
+    output_.progress(std::string(started.attached ? "attached to running execution " : "started execution ") +
+                     started.executionId + " of task " + describeTask(started, options_) + " (" +
+                     stateName(started.state) + ")");
+  }
   std::optional<Report> report = follow(ref, started);
   if (!report) return baseReport();  // interrupt() took over; execute() drops this
   return std::move(*report);
@@ -400,6 +412,9 @@ std::optional<Report> CommandSession::follow(const rpc::ExecutionRef& ref, std::
 Report CommandSession::finalReport(const rpc::ReloadStatus& status) {
   Report report = baseReport();
   report.status = status;
+  if (!replayNote_.empty() && status.message.rfind(replayNote_, 0) != 0) {
+    report.status->message = replayNote_ + status.message;
+  }
   report.elapsed = elapsed();
   return report;
 }

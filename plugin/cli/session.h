@@ -114,6 +114,7 @@ class CommandSession {
   int pendingSignal_ = 0;
   rpc::ExecutionRef ref_;
   std::optional<rpc::ReloadStatus> lastStatus_;
+  std::string replayNote_;  // "Idempotency key ... no second reload was started. " when the start said so
 };
 
 // "SIGINT", "SIGTERM", else "signal N".

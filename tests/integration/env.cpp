@@ -73,6 +73,12 @@ IntegrationEnv::IntegrationEnv(const std::string& name, EnvOptions options)
 }
 
 IntegrationEnv::~IntegrationEnv() {
+  for (auto& [name, extra] : extraWorkers_) {
+    if (extra.process) {
+      extra.process->signal(SIGKILL);
+      extra.process->wait(15s);
+    }
+  }
   if (worker_) stopWorker(SIGKILL);
   if (sim_) stopSim(SIGKILL);
 }
@@ -132,6 +138,26 @@ void IntegrationEnv::startWorker() {
     throw std::runtime_error("qlik-reload-worker did not become ready:\n" + worker_->stderrText());
   }
   workerPort_ = std::stoi(readFile(portFile));
+}
+
+IntegrationEnv::ExtraWorker& IntegrationEnv::startExtraWorker(
+    const std::string& name, const std::function<void(Poco::JSON::Object::Ptr)>& edit) {
+  Poco::JSON::Object::Ptr config = workerConfig();
+  config->getObject("listen")->set("port", 0);
+  if (edit) edit(config);
+  const std::string configPath = dir_ + "/" + name + ".json";
+  writeFile(configPath, toJson(config));
+  const std::string portFile = dir_ + "/" + name + ".port";
+  ::unlink(portFile.c_str());
+  ExtraWorker& extra = extraWorkers_[name];
+  extra.process = std::make_unique<ChildProcess>(
+      std::vector<std::string>{binary("qlik-reload-worker"), "--config", configPath, "--port-file", portFile},
+      dir_ + "/" + name + ".out", dir_ + "/" + name + ".err");
+  if (!extra.process->waitForFile(portFile, 30s)) {
+    throw std::runtime_error(name + " did not become ready:\n" + extra.process->stderrText());
+  }
+  extra.port = std::stoi(readFile(portFile));
+  return extra;
 }
 
 std::optional<int> IntegrationEnv::stopWorker(int sig) {

@@ -70,6 +70,20 @@ class IntegrationEnv {
   std::string journalPath() const { return dir_ + "/journal.db"; }  // the worker's state.path
   Poco::JSON::Object::Ptr workerConfig() const;  // what startWorker() writes
 
+  // A further worker on this environment's simulator (several workers
+  // sharing one journal): its own port (any free one), its configuration
+  // (workerConfig() with a free port, edited by `edit`) in NAME.json and its
+  // log in NAME.err. Starting a name again replaces that worker (stop it
+  // first). Killed with the environment. Point the CLI at one with
+  // cli(args, {{"QLIK_RELOAD_WORKER", worker.address()}}).
+  struct ExtraWorker {
+    std::unique_ptr<ChildProcess> process;
+    int port = 0;
+    std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+  };
+  ExtraWorker& startExtraWorker(const std::string& name,
+                                const std::function<void(Poco::JSON::Object::Ptr)>& edit = {});
+
   // Runs the CLI with --worker set to this environment's worker and waits.
   CliResult cli(std::vector<std::string> args, std::map<std::string, std::string> env = {});
   // Starts the CLI and returns at once (signal tests).
@@ -101,6 +115,7 @@ class IntegrationEnv {
   EnvOptions options_;
   std::unique_ptr<ChildProcess> sim_;
   std::unique_ptr<ChildProcess> worker_;
+  std::map<std::string, ExtraWorker> extraWorkers_;
   int simPort_ = 0;
   int workerPort_ = 0;
   int runs_ = 0;
