@@ -265,7 +265,7 @@ const std::string kStopRoute = "/qrs/task/*/stop";
 
 // ---- The start: POST /qrs/task/{id}/start/synchronous
 
-TEST_CASE("fault matrix: the start request", "[faults][start]") {
+TEST_CASE("fault matrix: the start request, not processed by QRS", "[faults][start]") {
   auto row = GENERATE(from_range(std::vector<Row>{
       // Answered with an error and not processed: nothing started, retryable.
       {"start status 503", rules({rule(kStartRoute, "POST", "status:503", 1)}), kFaultOk, Expect::kNothingStarted},
@@ -280,16 +280,60 @@ TEST_CASE("fault matrix: the start request", "[faults][start]") {
       // QRS down for 2 s from the start on: the check for a created execution
       // cannot be made either.
       {"start down", rules({rule(kStartRoute, "POST", "down:2000", 1)}), kFaultOk, Expect::kUnknownRetryable},
-      // Processed, but no answer came back: ambiguous. The execution the start
-      // created is found and followed; no second start.
+  }));
+  runRow(row);
+}
+
+TEST_CASE("fault matrix: the start request, processed but its answer lost", "[faults][start]") {
+  auto row = GENERATE(from_range(std::vector<Row>{
+      // Processed, but no usable answer came back: ambiguous. The execution
+      // the start created is found and followed; no second start.
       {"start reset_after", rules({rule(kStartRoute, "POST", "reset_after", 1)}), kFaultOk, Expect::kAttached},
       {"start reset_after, failing task", rules({rule(kStartRoute, "POST", "reset_after", 1)}), kFaultFail,
        Expect::kAttached},
       {"start delay beyond the read timeout", rules({rule(kStartRoute, "POST", "delay:5000", 1)}), kFaultSlow,
        Expect::kAttached},
+      // The reload (200 ms) is over before the worker looks: found among the
+      // finished results.
+      {"start delay beyond the read timeout, reload already over",
+       rules({rule(kStartRoute, "POST", "delay:5000", 1)}), kFaultQuick, Expect::kAttached},
       {"start truncated", rules({rule(kStartRoute, "POST", "truncated", 1)}), kFaultFlaky, Expect::kAttached},
+      {"start malformed_json", rules({rule(kStartRoute, "POST", "malformed_json", 1)}), kFaultOk, Expect::kAttached},
   }));
   runRow(row);
+}
+
+TEST_CASE("When the look for a lost start's execution fails, a retry with the same key finds it, not starting again",
+          "[faults][start]") {
+  // The start is processed and its connection reset; the look for the
+  // execution it created answers 503: the step fails with 75 and the key is
+  // kept. The reload ends meanwhile; the retry with the same key looks again,
+  // finds it and reports it.
+  IntegrationEnv env("fault-lookup-fails", faultEnv());
+  env.putSimTasks(kFaultTasks);
+  env.putSimFaults(rules({rule(kStartRoute, "POST", "reset_after", 1),
+                          rule("/qrs/executionsession/full", "GET", "status:503", 1)}));
+  const std::string key = "matrix/lookup-fails";
+  CliResult first = env.cli({"run", "--task-id", kFaultQuick, "--idempotency-key", key, "--json"});
+  INFO(first.describe());
+  CHECK(first.exitCode == 75);
+  CHECK(errorRetryable(first.json));
+  CHECK(faultsApplied(env) == 2);
+  const auto executions = env.simExecutionsOfTask(kFaultQuick);
+  REQUIRE(executions.size() == 1);
+  const std::string executionId = executions.front()->getValue<std::string>("execution_id");
+  // Bounded: the 200 ms reload ends.
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (env.simExecution(executionId)->isNull("final_status") && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  REQUIRE_FALSE(env.simExecution(executionId)->isNull("final_status"));
+  CliResult retry = env.cli({"run", "--task-id", kFaultQuick, "--idempotency-key", key, "--json"});
+  INFO(retry.describe());
+  CHECK(env.realStarts(kFaultQuick) == 1);
+  CHECK(retry.exitCode == 0);
+  CHECK(str(retry.json, "execution_id") == executionId);
+  CHECK(str(retry.json, "state") == "SUCCEEDED");
 }
 
 // ---- Following: the monitor's status poll, one batched
@@ -369,15 +413,18 @@ TEST_CASE("A script log that never comes still gives the failure, saying the log
 // ---- The stop: POST /qrs/task/{id}/stop, sent at --timeout.
 //
 // The truth is the record: a stop that qrs-sim processed (a "stops" entry
-// with had_session) must be reported as a stop (ABORTED, or STOPPING when
-// Qlik has not confirmed it within stop_wait_ms); a stop that never reached
-// it must be reported as not delivered, with the reload still running.
+// with had_session) must be reported as a stop (ABORTED: Qlik confirms it
+// within abort_ms, well inside stop_wait_ms); a stop that never reached it
+// must be reported as not delivered, with the reload still running. A stop
+// that failed once is sent once more, so only a QRS that never takes it
+// leaves the reload running.
 
 namespace {
 
 struct StopRow {
   std::string name;
   std::string rules;
+  bool reachesQrs = true;  // a stop gets through (at the first send or once more)
 };
 
 void runStopRow(const StopRow& row) {
@@ -408,6 +455,7 @@ void runStopRow(const StopRow& row) {
   for (size_t i = 0; i < stops->size(); ++i) {
     delivered = delivered || stops->getObject(static_cast<unsigned>(i))->getValue<bool>("had_session");
   }
+  CHECK(delivered == row.reachesQrs);
   if (delivered) {
     // Qlik stops it within abort_ms (300 ms) of the stop; stop_wait_ms is 3 s.
     CHECK(str(r.json, "state") == "ABORTED");
@@ -422,85 +470,38 @@ void runStopRow(const StopRow& row) {
 
 }  // namespace
 
-TEST_CASE("fault matrix: the stop at the timeout", "[faults][stop]") {
+TEST_CASE("fault matrix: the stop at the timeout, failing once", "[faults][stop]") {
+  // The first stop does not reach QRS; Qlik shows no sign of stopping, so the
+  // worker sends it once more and confirms it: ABORTED.
   auto row = GENERATE(from_range(std::vector<StopRow>{
-      // The stop never reaches QRS: reported as not delivered, reload running.
-      {"stop status 503", rules({rule(kStopRoute, "POST", "status:503", 1)})},
-      {"stop status 429", rules({rule(kStopRoute, "POST", "status:429", 1, R"("retry_after_s": 1)")})},
-      {"stop reset_before", rules({rule(kStopRoute, "POST", "reset_before", 1)})},
-      {"stop down", rules({rule(kStopRoute, "POST", "down:1000", 1)})},
-      // Answered with a broken body: the stop was processed and is followed.
-      {"stop malformed_json", rules({rule(kStopRoute, "POST", "malformed_json", 1)})},
-      // The polls after the stop fail for a while: the stop is still confirmed.
-      {"stop, then status polls fail", rules({rule(kResultsRoute, "GET", "status:503", 1000,
-                                                  R"("probability": 0.5)")})},
+      {"stop status 503 once", rules({rule(kStopRoute, "POST", "status:503", 1)})},
+      {"stop status 429 once", rules({rule(kStopRoute, "POST", "status:429", 1, R"("retry_after_s": 1)")})},
+      {"stop reset_before once", rules({rule(kStopRoute, "POST", "reset_before", 1)})},
+      {"stop down for 1 s", rules({rule(kStopRoute, "POST", "down:1000", 1)})},
   }));
   runStopRow(row);
 }
 
-// ---- Known broken. Each case states a guarantee the worker does not keep
-// yet; it fails today and is marked [!shouldfail], so it turns red (and the
-// mark must go) the day the guarantee holds. docs/guarantees.md lists them.
-
-TEST_CASE("Known broken: an unanswered start whose reload ended before the lookup is reported as not started",
-          "[faults][start][known-broken][!shouldfail]") {
-  // QRS starts the reload (200 ms) and answers after 5 s; the worker's read
-  // timeout fires first, it looks for a live session of the task, finds none
-  // (the reload is over) and reports "nothing was started" though one was.
-  // A retry with the same key then starts a second reload.
-  runRow({"start delay beyond the read timeout, reload already over", rules({rule(kStartRoute, "POST", "delay:5000", 1)}),
-          kFaultQuick, Expect::kAttached});
+TEST_CASE("fault matrix: the stop at the timeout, never reaching QRS", "[faults][stop]") {
+  // Every stop fails: reported as not delivered, the reload still running.
+  auto row = GENERATE(from_range(std::vector<StopRow>{
+      {"stop always status 503", R"([{"route": "/qrs/task/*/stop", "method": "POST", "action": "status:503"}])", false},
+      {"stop always reset_before", R"([{"route": "/qrs/task/*/stop", "method": "POST", "action": "reset_before"}])",
+       false},
+  }));
+  runStopRow(row);
 }
 
-TEST_CASE("Known broken: a malformed answer to the start is reported as a permanent error while the reload runs",
-          "[faults][start][known-broken][!shouldfail]") {
-  // QRS started the reload; its answer cannot be read. The worker reports a
-  // non-retryable error (exit 1) and follows nothing.
-  runRow({"start malformed_json", rules({rule(kStartRoute, "POST", "malformed_json", 1)}), kFaultOk, Expect::kAttached});
-}
-
-TEST_CASE("Known broken: when the lookup after an unanswered start fails, a retry with the same key starts again",
-          "[faults][start][known-broken][!shouldfail]") {
-  // The start is processed and its connection reset; the lookup for the
-  // execution it created answers 503. The worker says "a retry is safe" and
-  // releases the key; the reload ends; the retry with the same key starts a
-  // second reload.
-  IntegrationEnv env("fault-lookup-fails", faultEnv());
-  env.putSimTasks(kFaultTasks);
-  env.putSimFaults(rules({rule(kStartRoute, "POST", "reset_after", 1),
-                          rule("/qrs/executionsession/full", "GET", "status:503", 1)}));
-  const std::string key = "matrix/lookup-fails";
-  CliResult first = env.cli({"run", "--task-id", kFaultQuick, "--idempotency-key", key, "--json"});
-  INFO(first.describe());
-  CHECK(first.exitCode == 75);
-  const auto executions = env.simExecutionsOfTask(kFaultQuick);
-  REQUIRE(executions.size() == 1);
-  const std::string executionId = executions.front()->getValue<std::string>("execution_id");
-  // Bounded: the 200 ms reload ends.
-  const auto deadline = std::chrono::steady_clock::now() + 15s;
-  while (env.simExecution(executionId)->isNull("final_status") && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(50ms);
-  }
-  CliResult retry = env.cli({"run", "--task-id", kFaultQuick, "--idempotency-key", key, "--json"});
-  INFO(retry.describe());
-  CHECK(env.realStarts(kFaultQuick) == 1);
-  CHECK(str(retry.json, "execution_id") == executionId);
-}
-
-// POST /qrs/task/{id}/stop is processed (the reload aborts), then the answer
-// is lost. The worker reports "the stop could not be delivered" and the last
-// state (RUNNING) instead of following the execution to Aborted.
-TEST_CASE("Known broken: a stop reset after QRS processed it is reported as not delivered",
-          "[faults][stop][known-broken][!shouldfail]") {
-  runStopRow({"stop reset_after", rules({rule(kStopRoute, "POST", "reset_after", 1)})});
-}
-
-TEST_CASE("Known broken: a stop answered after the read timeout is reported as not delivered",
-          "[faults][stop][known-broken][!shouldfail]") {
-  runStopRow({"stop delay beyond the read timeout", rules({rule(kStopRoute, "POST", "delay:5000", 1)})});
-}
-
-TEST_CASE("Known broken: a stop whose answer was cut short is reported as not delivered",
-          "[faults][stop][known-broken][!shouldfail]") {
-  runStopRow({"stop truncated", rules({rule(kStopRoute, "POST", "truncated", 1)})});
+TEST_CASE("fault matrix: the stop at the timeout, processed by QRS", "[faults][stop]") {
+  // The answer is lost or broken, or the polls after it fail: the stop is
+  // confirmed by following the reload to Aborted.
+  auto row = GENERATE(from_range(std::vector<StopRow>{
+      {"stop reset_after", rules({rule(kStopRoute, "POST", "reset_after", 1)})},
+      {"stop delay beyond the read timeout", rules({rule(kStopRoute, "POST", "delay:5000", 1)})},
+      {"stop truncated", rules({rule(kStopRoute, "POST", "truncated", 1)})},
+      {"stop malformed_json", rules({rule(kStopRoute, "POST", "malformed_json", 1)})},
+      {"stop, then status polls fail", rules({rule(kResultsRoute, "GET", "status:503", 1000,
+                                                  R"("probability": 0.5)")})},
+  }));
+  runStopRow(row);
 }
