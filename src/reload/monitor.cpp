@@ -6,6 +6,7 @@
 
 #include "core/duration.h"
 #include "core/guid.h"
+#include "core/idle_stack.h"
 #include "core/log.h"
 #include "qrs/types.h"
 #include "reload/describe.h"
@@ -47,6 +48,8 @@ namespace {
 
 // An unbounded wait is split so no clock arithmetic overflows.
 constexpr Duration kIdleWake{60'000};
+// Waits longer than this give back their idle stack first (idle_stack.h).
+constexpr Duration kLongWait{1'000};
 
 AttemptInfo toAttempt(const qrs::ExecutionResult& row) {
   StatusMapping m = mapQlikStatus(row.status);
@@ -192,6 +195,9 @@ std::optional<ReloadStatus> SiteMonitor::snapshot(const std::string& executionId
 }
 
 std::optional<ReloadStatus> SiteMonitor::awaitFinal(const std::string& executionId, Clock::TimePoint deadline) {
+  // A caller may sit here for hours, one thread each: the stack it touched on
+  // the way (a QRS request, say) is not kept resident meanwhile.
+  if (deadline - clock_.now() > kLongWait) releaseIdleStack();
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     auto it = tracked_.find(executionId);
