@@ -44,7 +44,7 @@ using apache::thrift::transport::TTransportException;
 using apache::thrift::transport::TTransportFactory;
 using SteadyClock = std::chrono::steady_clock;
 
-constexpr std::uint32_t kInitialReadBuffer = 64 * 1024;  // grown as a frame's bytes really arrive
+constexpr std::uint32_t kInitialReadBuffer = 1024;  // requests are small; grown as a frame's bytes really arrive
 constexpr std::uint32_t kWriteBuffer = 512;
 constexpr std::uint32_t kReclaimAbove = 64 * 1024;  // buffers above this are freed after each message
 

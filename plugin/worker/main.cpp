@@ -5,8 +5,8 @@
 //
 // Exit codes: 0 clean stop (SIGINT/SIGTERM), 64 bad arguments, 75 cannot
 // listen, 78 configuration error.
-#include <pthread.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -129,9 +129,31 @@ void raiseFileLimit() {
   }
 }
 
+// glibc keeps a per-thread cache of freed blocks (tcache, up to 7 per size
+// class). With a thread per waiting caller that cache is held once per
+// caller: measured at about 14 KiB each, 70 MB with 5,000 callers waiting.
+// It can only be switched off before the process starts (a tunable), so the
+// worker runs itself once more with it off — same process id, same
+// arguments — unless the operator chose a tcache setting already.
+void execWithoutThreadCaches(char** argv) {
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  const std::string current = tunables == nullptr ? "" : tunables;
+  if (current.find("glibc.malloc.tcache_count") != std::string::npos) return;
+  const std::string value = (current.empty() ? "" : current + ":") + "glibc.malloc.tcache_count=0";
+  if (::setenv("GLIBC_TUNABLES", value.c_str(), 1) != 0) return;
+  ::execv("/proc/self/exe", argv);
+  // Not possible here (no /proc): run on with the caches.
+  if (tunables == nullptr) {
+    ::unsetenv("GLIBC_TUNABLES");
+  } else {
+    ::setenv("GLIBC_TUNABLES", tunables, 1);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  execWithoutThreadCaches(argv);
   std::signal(SIGPIPE, SIG_IGN);
   raiseFileLimit();
   // A thread per waiting caller: without a cap, glibc gives threads their own

@@ -12,7 +12,7 @@ namespace {
 
 // Kept below the waiting frame: the wait's own calls (mutex, condition
 // variable, futex) and the 128-byte red zone fit in far less.
-constexpr std::uintptr_t kMargin = 16 * 1024;
+constexpr std::uintptr_t kMargin = 4 * 1024;
 
 struct StackBounds {
   bool known = false;

@@ -50,7 +50,7 @@ TEST_CASE("releaseIdleStack gives back the pages below the frame and keeps the f
     std::memset(mine, 0x5a, sizeof mine);
     const std::uintptr_t deepest = goDeep();
     const std::uintptr_t here = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
-    // Well below this frame (past the function's 16 KiB margin).
+    // Well below this frame (past the function's 4 KiB margin).
     const std::uintptr_t top = here - 64 * 1024;
     seen.before = residentPages(deepest, top);
     releaseIdleStack();
