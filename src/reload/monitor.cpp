@@ -350,6 +350,7 @@ Clock::TimePoint SiteMonitor::pollDue() {
 }
 
 void SiteMonitor::pollBatch(const std::vector<std::string>& ids, std::vector<ReloadStatus>& changed) {
+  const Clock::TimePoint sentAt = clock_.now();
   auto reply = qrs_.getExecutionResults(ids);
   std::lock_guard<std::mutex> guard(mutex_);
   std::map<std::string, std::vector<qrs::ExecutionResult>> byExecution;
@@ -372,7 +373,7 @@ void SiteMonitor::pollBatch(const std::vector<std::string>& ids, std::vector<Rel
     if (sawRows) applyResultsLocked(t, rows->second, true);
     advanceLocked(t, before.state != t.status.state || before.qlikStatusCode != t.status.qlikStatusCode ||
                          before.attempts.size() != t.status.attempts.size(),
-                  sawRows);
+                  sawRows, sentAt);
     reportLocked(t, changed);
     notifyLocked(t);
   }
@@ -386,6 +387,7 @@ void SiteMonitor::pollNotified(std::vector<std::string> resultIds, std::vector<R
     if (isGuid(id)) valid.push_back(normalizeGuid(id));
   }
   if (valid.empty()) return;
+  const Clock::TimePoint sentAt = clock_.now();
   auto reply = qrs_.getExecutionResultsById(valid);
   if (!reply.isOk()) {
     // The fallback reads will catch up; make the next one come soon.
@@ -410,13 +412,13 @@ void SiteMonitor::pollNotified(std::vector<std::string> resultIds, std::vector<R
     applyResultsLocked(t, rows, false);
     advanceLocked(t, before.state != t.status.state || before.qlikStatusCode != t.status.qlikStatusCode ||
                          before.attempts.size() != t.status.attempts.size(),
-                  true);
+                  true, sentAt);
     reportLocked(t, changed);
     notifyLocked(t);
   }
 }
 
-void SiteMonitor::advanceLocked(Tracked& t, bool changed, bool sawRows) {
+void SiteMonitor::advanceLocked(Tracked& t, bool changed, bool sawRows, Clock::TimePoint readAt) {
   const Clock::TimePoint now = clock_.now();
   if (sawRows && t.status.terminal) {
     const bool wantLog = t.status.state == ReloadState::kFailed || t.status.state == ReloadState::kAborted;
@@ -445,7 +447,7 @@ void SiteMonitor::advanceLocked(Tracked& t, bool changed, bool sawRows) {
   const Duration polling = t.backoff.next();
   const Duration pushed = t.pushBackoff.next();
   t.interval = pushActive_ ? pushed : polling;
-  t.nextDue = now + t.interval;
+  t.nextDue = readAt + t.interval;
 }
 
 void SiteMonitor::reportLocked(Tracked& t, std::vector<ReloadStatus>& changed) {

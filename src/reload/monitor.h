@@ -143,8 +143,10 @@ class SiteMonitor {
   // `complete`: the rows are every attempt of the execution (a read by
   // execution id); otherwise they are merged with the attempts seen before.
   void applyResultsLocked(Tracked& t, const std::vector<qrs::ExecutionResult>& rows, bool complete);
-  // After a read: decides the next step and when it is due.
-  void advanceLocked(Tracked& t, bool changed, bool sawRows);
+  // After a read sent at `readAt`: decides the next step and when it is due
+  // (one interval after the read was sent, so a slow read at large N does not
+  // stretch the time to see a completion beyond the interval).
+  void advanceLocked(Tracked& t, bool changed, bool sawRows, Clock::TimePoint readAt);
   void finishLocked(Tracked& t, const std::string& logNote);
   void scheduleRetryLocked(Tracked& t, const Status& error, const char* what);
   // Collects the status for the observer when its report changed.

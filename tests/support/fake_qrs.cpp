@@ -248,7 +248,18 @@ Result<std::vector<qrs::ExecutionSession>> FakeQrs::findExecutionSessionsOfTask(
   return out;
 }
 
+void FakeQrs::onResultsRead(std::function<void()> hook) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  resultsReadHook_ = std::move(hook);
+}
+
 Result<std::vector<qrs::ExecutionResult>> FakeQrs::getExecutionResults(const std::vector<std::string>& ids) {
+  std::function<void()> hook;
+  {
+    std::lock_guard<std::mutex> guard(mutex_);
+    hook = resultsReadHook_;
+  }
+  if (hook) hook();
   std::lock_guard<std::mutex> guard(mutex_);
   if (auto fault = takeFaultLocked(Op::kGetResults, nullptr)) return *fault;
   std::vector<qrs::ExecutionResult> out;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -60,6 +61,10 @@ class FakeQrs final : public qrs::QrsClient {
   // as made). With `performFirst`, a start is carried out before failing:
   // the answer is what gets lost.
   void failNext(Op op, int count, Status status, bool performFirst = false);
+
+  // Runs at the start of every getExecutionResults call, outside the fake's
+  // lock: a test advances its manual clock there to make reads take time.
+  void onResultsRead(std::function<void()> hook);
 
   int calls(Op op) const;
   int totalCalls() const;
@@ -117,6 +122,7 @@ class FakeQrs final : public qrs::QrsClient {
 
   Clock& clock_;
   mutable std::mutex mutex_;
+  std::function<void()> resultsReadHook_;
   std::map<std::string, Task> tasks_;
   std::map<std::string, Execution> executions_;
   std::vector<std::string> ownStarts_;

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <future>
+#include <mutex>
 
 #include "core/guid.h"
 #include "drive.h"
@@ -86,6 +87,30 @@ TEST_CASE("Two hundred reloads cost the reads of one: one batched query per tick
   CHECK(readsForMany <= 2 * readsForOne);
   CHECK(many.qrs.calls(Op::kGetSession) == 0);
   for (const auto& id : ids) CHECK(many.op->getReload(id).value().state == ReloadState::kSucceeded);
+}
+
+TEST_CASE("A slow read does not stretch the interval: reads are one interval apart from send to send", "[monitor]") {
+  Site site(1, Duration(3600'000));
+  site.options.monitor.poll.initial = Duration(1'000);
+  site.options.monitor.poll.max = Duration(1'000);
+  std::vector<Clock::TimePoint> sent;
+  std::mutex sentMutex;
+  site.qrs.onResultsRead([&] {
+    {
+      std::lock_guard<std::mutex> guard(sentMutex);
+      sent.push_back(site.clock.now());
+    }
+    site.clock.advance(Duration(400));  // QRS takes 400 ms to answer
+  });
+  site.start();
+  site.startAll(1);
+  runFor(site.clock, 20s);
+  std::lock_guard<std::mutex> guard(sentMutex);
+  REQUIRE(sent.size() >= 10);
+  for (std::size_t i = 1; i < sent.size(); ++i) {
+    INFO("read " << i);
+    CHECK(sent[i] - sent[i - 1] == Duration(1'000));
+  }
 }
 
 TEST_CASE("A new execution is read fast even while others are long-running", "[monitor]") {
