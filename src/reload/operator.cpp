@@ -50,16 +50,24 @@ void ReloadOperator::start() {
   monitor_.start();
 }
 
+std::string ReloadOperator::pushMetaKey() const {
+  // Per worker: workers sharing a journal each hold their own subscription.
+  return "push_handle:" + site_ + ":" + options_.workerId;
+}
+
 Status ReloadOperator::enablePush(const std::string& callbackUrl) {
   std::lock_guard<std::mutex> guard(pushMutex_);
-  const std::string metaKey = "push_handle:" + site_;
+  const std::string metaKey = pushMetaKey();
   if (journal_ != nullptr) {
-    auto stale = journal_->getMeta(metaKey);
-    if (stale.isOk() && !stale.value().empty()) {
+    // This worker's own, and the per-site key of versions that kept one
+    // handle per site (a journal then belonged to one worker).
+    for (const std::string& key : {metaKey, "push_handle:" + site_}) {
+      auto stale = journal_->getMeta(key);
+      if (!stale.isOk() || stale.value().empty()) continue;
       Status removed = qrs_.unsubscribeChanges(stale.value());
       if (removed.isOk() || removed.code() == ErrorCode::kNotFound) {
         logInfo("site " + site_ + ": removed the change subscription a previous run left (" + stale.value() + ")");
-        (void)journal_->setMeta(metaKey, "");
+        (void)journal_->setMeta(key, "");
       } else {
         logWarn("site " + site_ + ": cannot remove the previous run's change subscription " + stale.value() + ": " +
                 removed.message());
@@ -89,7 +97,7 @@ void ReloadOperator::disablePush() {
   monitor_.setPushActive(false);
   Status removed = qrs_.unsubscribeChanges(pushHandle_);
   if (removed.isOk() || removed.code() == ErrorCode::kNotFound) {
-    if (journal_ != nullptr) (void)journal_->setMeta("push_handle:" + site_, "");
+    if (journal_ != nullptr) (void)journal_->setMeta(pushMetaKey(), "");
     logInfo("site " + site_ + ": removed change subscription " + pushHandle_);
   } else {
     logWarn("site " + site_ + ": cannot remove change subscription " + pushHandle_ + " (" + removed.message() +

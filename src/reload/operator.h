@@ -113,6 +113,7 @@ class ReloadOperator {
     Clock::TimePoint boundAt;
   };
 
+  std::string pushMetaKey() const;  // where the journal keeps this worker's subscription handle
   Result<ReloadStatus> startJournaled(const StartRequest& request, Clock::TimePoint deadline,
                                       const std::string& labels);
   // `unresolved` (may be null) is set when the start may have created an

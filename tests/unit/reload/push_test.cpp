@@ -102,17 +102,46 @@ TEST_CASE("Push subscribes once, removes the last run's subscription, and unsubs
   // A subscription left behind by a run that was killed.
   auto stale = qrs.subscribeChanges("ExecutionResult", kPushFilter, "http://old:1/qrs-notify/default");
   REQUIRE(stale.isOk());
-  REQUIRE(journal.value()->setMeta("push_handle:default", stale.value()).isOk());
+  const std::string key = GENERATE(as<std::string>{}, "push_handle:default:worker-1",
+                                   "push_handle:default");  // as versions before per-worker handles kept it
+  REQUIRE(journal.value()->setMeta(key, stale.value()).isOk());
 
-  ReloadOperator op("default", qrs, clock, OperatorOptions{}, journal.value().get());
+  OperatorOptions options;
+  options.workerId = "worker-1";
+  ReloadOperator op("default", qrs, clock, options, journal.value().get());
   REQUIRE(op.enablePush("http://worker:9091/qrs-notify/default").isOk());
   auto live = qrs.subscriptions();
   REQUIRE(live.size() == 1);
   CHECK(live.begin()->second == "http://worker:9091/qrs-notify/default");
-  CHECK(journal.value()->getMeta("push_handle:default").value() == live.begin()->first);
+  CHECK(journal.value()->getMeta("push_handle:default:worker-1").value() == live.begin()->first);
+  CHECK(journal.value()->getMeta("push_handle:default").value().empty());
   op.disablePush();
   CHECK(qrs.subscriptions().empty());
-  CHECK(journal.value()->getMeta("push_handle:default").value().empty());
+  CHECK(journal.value()->getMeta("push_handle:default:worker-1").value().empty());
+}
+
+TEST_CASE("Workers sharing a journal keep their own subscriptions", "[push]") {
+  ManualClock clock;
+  FakeQrs qrs{clock};
+  auto journal = openSqliteJournal(":memory:");
+  REQUIRE(journal.isOk());
+  OperatorOptions first;
+  first.workerId = "worker-1";
+  OperatorOptions second;
+  second.workerId = "worker-2";
+  ReloadOperator one("default", qrs, clock, first, journal.value().get());
+  REQUIRE(one.enablePush("http://worker1:9091/qrs-notify/default").isOk());
+  ReloadOperator two("default", qrs, clock, second, journal.value().get());
+  REQUIRE(two.enablePush("http://worker2:9091/qrs-notify/default").isOk());
+  // The second worker's start removed nothing of the first's.
+  REQUIRE(qrs.subscriptions().size() == 2);
+  one.disablePush();
+  auto live = qrs.subscriptions();
+  REQUIRE(live.size() == 1);
+  CHECK(live.begin()->second == "http://worker2:9091/qrs-notify/default");
+  CHECK(journal.value()->getMeta("push_handle:default:worker-2").value() == live.begin()->first);
+  two.disablePush();
+  CHECK(qrs.subscriptions().empty());
 }
 
 TEST_CASE("When QRS refuses the subscription, polling goes on alone", "[push]") {
