@@ -447,6 +447,13 @@ void SiteMonitor::advanceLocked(Tracked& t, bool changed, bool sawRows, Clock::T
   const Duration polling = t.backoff.next();
   const Duration pushed = t.pushBackoff.next();
   t.interval = pushActive_ ? pushed : polling;
+  if (!pushActive_) {
+    // poll.max bounds how long a completion goes unseen: a completion just
+    // after this read is seen when the next read's answer arrives, so the
+    // gap leaves room for a read as long as this one took.
+    const Duration took = std::chrono::duration_cast<Duration>(now - readAt);
+    t.interval = std::min(t.interval, std::max(options_.poll.initial, options_.poll.max - took));
+  }
   t.nextDue = readAt + t.interval;
 }
 

@@ -113,6 +113,38 @@ TEST_CASE("A slow read does not stretch the interval: reads are one interval apa
   }
 }
 
+TEST_CASE("poll.max bounds the time a completion goes unseen, slow reads included", "[monitor]") {
+  // Reads take 400 ms; the cap is 1 s: reads go out 600 ms apart at most, so
+  // a completion is seen within 1 s of its end.
+  Site site(1, Duration(20'000));
+  site.options.monitor.poll.initial = Duration(100);
+  site.options.monitor.poll.max = Duration(1'000);
+  std::vector<Clock::TimePoint> sent;
+  std::mutex sentMutex;
+  site.qrs.onResultsRead([&] {
+    {
+      std::lock_guard<std::mutex> guard(sentMutex);
+      sent.push_back(site.clock.now());
+    }
+    site.clock.advance(Duration(400));
+  });
+  site.start();
+  const auto t0 = site.clock.now();
+  auto ids = site.startAll(1);
+  auto f = std::async(std::launch::async, [&] { return site.op->waitReload(ids[0], Duration(60'000)); });
+  auto done = driveUntilReady(site.clock, f);
+  REQUIRE(done.isOk());
+  REQUIRE(done.value().terminal);
+  // The reload ends 20 s after its start (the fake's clock).
+  CHECK(site.clock.now() - t0 <= Duration(20'000) + Duration(1'000));
+  std::lock_guard<std::mutex> guard(sentMutex);
+  REQUIRE(sent.size() >= 10);
+  for (std::size_t i = 1; i < sent.size(); ++i) {
+    INFO("read " << i);
+    CHECK(sent[i] - sent[i - 1] <= Duration(600));
+  }
+}
+
 TEST_CASE("A new execution is read fast even while others are long-running", "[monitor]") {
   Site site(2, Duration(3600'000));
   FakeQrs::Task quick;
