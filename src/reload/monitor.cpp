@@ -369,13 +369,11 @@ void SiteMonitor::pollBatch(const std::vector<std::string>& ids, std::vector<Rel
     t.lastError.clear();
     const auto rows = byExecution.find(id);
     const bool sawRows = rows != byExecution.end() && !rows->second.empty();
-    const ReloadStatus before = t.status;
+    const Progress before = progressOf(t);
     if (sawRows) applyResultsLocked(t, rows->second, true);
-    advanceLocked(t, before.state != t.status.state || before.qlikStatusCode != t.status.qlikStatusCode ||
-                         before.attempts.size() != t.status.attempts.size(),
-                  sawRows, sentAt);
+    advanceLocked(t, progressOf(t) != before, sawRows, sentAt);
     reportLocked(t, changed);
-    notifyLocked(t);
+    if (waitersCareLocked(t, before)) notifyLocked(t);
   }
 }
 
@@ -408,13 +406,11 @@ void SiteMonitor::pollNotified(std::vector<std::string> resultIds, std::vector<R
     auto it = tracked_.find(id);
     if (it == tracked_.end() || it->second->phase != Phase::kActive || it->second->busy) continue;
     Tracked& t = *it->second;
-    const ReloadStatus before = t.status;
+    const Progress before = progressOf(t);
     applyResultsLocked(t, rows, false);
-    advanceLocked(t, before.state != t.status.state || before.qlikStatusCode != t.status.qlikStatusCode ||
-                         before.attempts.size() != t.status.attempts.size(),
-                  true, sentAt);
+    advanceLocked(t, progressOf(t) != before, true, sentAt);
     reportLocked(t, changed);
-    notifyLocked(t);
+    if (waitersCareLocked(t, before)) notifyLocked(t);
   }
 }
 
@@ -583,7 +579,7 @@ void SiteMonitor::applyResultsLocked(Tracked& t, const std::vector<qrs::Executio
   }
   t.status.message = describeStatus(t.status, t.lastDetail);
   if (!t.note.empty()) t.status.message = t.note + " " + t.status.message;
-  notifyLocked(t);
+  // Waiters are woken by the callers, when the read brought what they wait for.
 }
 
 void SiteMonitor::finishLocked(Tracked& t, const std::string& logNote) {
@@ -623,5 +619,16 @@ void SiteMonitor::scheduleRetryLocked(Tracked& t, const Status& error, const cha
 }
 
 void SiteMonitor::notifyLocked(Tracked& t) { clock_.notifyAll(t.changed); }
+
+SiteMonitor::Progress SiteMonitor::progressOf(const Tracked& t) {
+  return Progress{t.status.state, t.status.qlikStatusCode, t.status.attempts.size(), !t.status.taskId.empty()};
+}
+
+bool SiteMonitor::waitersCareLocked(const Tracked& t, const Progress& before) const {
+  // Waiters wake for the final state (awaitFinal) and the task id
+  // (awaitTaskId); a read that brought neither leaves them asleep — with
+  // thousands waiting, a wake-up per read would cost a context switch each.
+  return t.phase == Phase::kFinal || (!before.knowsTask && !t.status.taskId.empty());
+}
 
 }  // namespace qlik_reload

@@ -148,6 +148,19 @@ class SiteMonitor {
   // stretch the time to see a completion beyond the interval).
   void advanceLocked(Tracked& t, bool changed, bool sawRows, Clock::TimePoint readAt);
   void finishLocked(Tracked& t, const std::string& logNote);
+  // What a read may move forward, compared before and after it.
+  struct Progress {
+    ReloadState state;
+    int qlikStatusCode;
+    std::size_t attempts;
+    bool knowsTask;
+    bool operator!=(const Progress& o) const {
+      return state != o.state || qlikStatusCode != o.qlikStatusCode || attempts != o.attempts ||
+             knowsTask != o.knowsTask;
+    }
+  };
+  static Progress progressOf(const Tracked& t);
+  bool waitersCareLocked(const Tracked& t, const Progress& before) const;
   void scheduleRetryLocked(Tracked& t, const Status& error, const char* what);
   // Collects the status for the observer when its report changed.
   void reportLocked(Tracked& t, std::vector<ReloadStatus>& changed);
