@@ -310,7 +310,17 @@ Result<ReloadStatus> ReloadOperator::startJournaled(const StartRequest& request,
                                  "' is held by a start that is still in progress; retry in a moment");
     }
     auto resolved = resolveInterruptedStart(existing);
-    if (!resolved.isOk()) return resolved.status();
+    if (!resolved.isOk()) {
+      const Status& why = resolved.status();
+      // QRS could not be asked, or answered garbage: the key stays held, so
+      // the retry this asks for looks again before it starts anything.
+      if (why.code() == ErrorCode::kUnavailable || why.code() == ErrorCode::kProtocol) {
+        return Status::unavailable(why.message() + "; idempotency key '" + request.idempotencyKey +
+                                   "' stays with that earlier start and nothing new was started: retry with the same "
+                                   "key and the worker looks again");
+      }
+      return why;
+    }
     if (resolved.value()) {
       ReloadStatus s = *resolved.value();
       s.message = keyReplayNote(request.idempotencyKey, s.executionId) + s.message;

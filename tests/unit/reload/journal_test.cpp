@@ -301,6 +301,25 @@ TEST_CASE("A start interrupted by a crash is resolved at restart without a secon
     CHECK(s.value().executionId == created);
     CHECK(h.qrs.calls(Op::kStart) == 0);
   }
+  SECTION("the look at the retry gets an unreadable answer: retryable, nothing started, found later") {
+    h.qrs.failNext(Op::kFindSessions, 1, Status::unavailable("connection reset"));  // at restart
+    h.boot();
+    const std::string created = h.qrs.startExternally(kTask);
+    h.clock.advance(Duration(60'000));  // it ran and ended meanwhile
+    StartRequest r;
+    r.taskId = kTask;
+    r.idempotencyKey = "key-1";
+    h.qrs.failNext(Op::kFindSessions, 1, Status::protocol("executionsession list: invalid JSON"));
+    auto s = h.drive([&] { return h.op->startReload(r); });
+    REQUIRE_FALSE(s.isOk());
+    CHECK(s.status().retryable());
+    CHECK_THAT(s.status().message(), Catch::Contains("nothing new was started"));
+    CHECK(h.qrs.calls(Op::kStart) == 0);
+    auto again = h.drive([&] { return h.op->runReload(r); });
+    REQUIRE(again.isOk());
+    CHECK(again.value().executionId == created);
+    CHECK(h.qrs.calls(Op::kStart) == 0);
+  }
   SECTION("Qlik shows nothing: recorded as not started, and the key is free again") {
     h.boot();
     auto entries = h.journal->all("default");
