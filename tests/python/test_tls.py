@@ -178,3 +178,16 @@ def test_plain_client_against_the_tls_worker_is_not_silently_accepted(tls_worker
 
     with pytest.raises(QlikReloadError):
         ReloadClient("127.0.0.1", tls_worker_port, connect_timeout=5, read_timeout=5).ping()
+
+
+@pytest.mark.parametrize("closed", [BrokenPipeError(32, "Broken pipe"), ConnectionResetError(104, "reset"),
+                                    ssl.SSLEOFError(8, "EOF occurred in violation of protocol")])
+def test_a_new_tls_connection_closed_before_any_answer_is_a_refused_certificate(closed):
+    # TLS 1.3 delivers the worker's refusal after the handshake: the first call
+    # meets a reset, an EOF or, when it was still writing, a broken pipe.
+    from qlik_reload._thrift import translate
+    from qlik_reload.errors import WorkerUnreachable
+
+    assert isinstance(translate(closed, "127.0.0.1:1", first_tls_call=True), ConfigurationError)
+    # The same on a connection that already answered is a worker gone away.
+    assert isinstance(translate(closed, "127.0.0.1:1", first_tls_call=False), WorkerUnreachable)

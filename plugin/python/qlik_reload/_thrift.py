@@ -62,7 +62,7 @@ def _closed_without_answer(exc: BaseException) -> bool:
     for _ in range(4):
         if current is None:
             return False
-        if isinstance(current, (ssl.SSLEOFError, ConnectionResetError, EOFError)):
+        if isinstance(current, (ssl.SSLEOFError, ConnectionResetError, BrokenPipeError, EOFError)):
             return True
         if isinstance(current, TTransportException) and current.type == TTransportException.END_OF_FILE:
             return True
@@ -96,7 +96,7 @@ def translate(exc: BaseException, address: str, first_tls_call: bool = False) ->
     if ssl_error is not None:
         # The worker's certificate does not verify, or the worker refused ours
         # (a TLS alert): retrying will not help, the TLS setup must change.
-        text = ("%s %s" % (ssl_error.reason or "", ssl_error)).lower()
+        text = ("%s %s" % (getattr(ssl_error, "reason", None) or "", ssl_error)).lower()
         if isinstance(ssl_error, ssl.SSLCertVerificationError) or any(w in text for w in _CERTIFICATE_WORDS):
             return errors.ConfigurationError("TLS to the worker at %s failed: %s" % (address, ssl_error))
         if not (first_tls_call and _closed_without_answer(exc)):
