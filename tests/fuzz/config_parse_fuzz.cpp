@@ -7,7 +7,7 @@
 // input fails, which is the point. Properties:
 //  * no exception escapes;
 //  * a failure is a configuration error with a non-empty message that never
-//    contains the passphrase;
+//    contains the passphrase (unless the input itself spells it);
 //  * a success has at least one site, each named as its key and with a URL.
 #include <unistd.h>
 
@@ -66,7 +66,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       require(status.code() == ErrorCode::kConfiguration,
               std::string("failed with ") + errorCodeName(status.code()) + " instead of configuration");
       require(!status.message().empty(), "failed with an empty message");
-      require(status.message().find(kPassphrase) == std::string::npos, "the passphrase appears in the message");
+      // Only the passphrase file is secret: an input that spells the same
+      // text itself (as a site name, say) may see it quoted back.
+      if (text.find(kPassphrase) == std::string::npos) {
+        require(status.message().find(kPassphrase) == std::string::npos, "the passphrase appears in the message");
+      }
       return;
     }
     require(!config->sites.empty(), "a configuration without sites was accepted");
