@@ -17,9 +17,9 @@
 #include <Poco/Data/PostgreSQL/PostgreSQLException.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
-#include <Poco/Tuple.h>
 
 #include "reload/journal.h"
+#include "reload/journal_row.h"
 
 namespace qlik_reload {
 namespace {
@@ -37,34 +37,9 @@ constexpr std::size_t kMaxConnections = 4;
 // (connect_timeout).
 constexpr std::size_t kLoginTimeoutSeconds = 10;
 
-// Column order of every SELECT below (as in the SQLite journal).
-constexpr const char* kColumns =
-    "intent_id, site, execution_id, task_id, task_name, idempotency_key, labels, state, terminal, timed_out, "
-    "attached, requested_at, updated_at, finished_at, message, owner";
-
-using Row = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, std::string, std::string,
-                        std::string, int, int, int, Poco::Int64, Poco::Int64, Poco::Int64, std::string, std::string>;
-
-JournalEntry fromRow(const Row& r) {
-  JournalEntry e;
-  e.intentId = r.get<0>();
-  e.site = r.get<1>();
-  e.executionId = r.get<2>();
-  e.taskId = r.get<3>();
-  e.taskName = r.get<4>();
-  e.idempotencyKey = r.get<5>();
-  e.labels = r.get<6>();
-  e.state = r.get<7>();
-  e.terminal = r.get<8>() != 0;
-  e.timedOut = r.get<9>() != 0;
-  e.attached = r.get<10>() != 0;
-  e.requestedAtMs = r.get<11>();
-  e.updatedAtMs = r.get<12>();
-  e.finishedAtMs = r.get<13>();
-  e.message = r.get<14>();
-  e.owner = r.get<15>();
-  return e;
-}
+using journal_row::fromRow;
+using journal_row::kColumns;
+using journal_row::Row;
 
 std::optional<JournalEntry> firstEntry(const std::vector<Row>& rows) {
   return rows.empty() ? std::optional<JournalEntry>() : std::optional<JournalEntry>(fromRow(rows.front()));
